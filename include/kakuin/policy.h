@@ -1,0 +1,84 @@
+/*
+ * The CP as data (policy/default.json): profile, URLs, OIDs, date schedules, key rules.
+ * A CP or BR change edits the JSON, not the code.
+ */
+#ifndef KAKUIN_POLICY_H
+#define KAKUIN_POLICY_H
+
+#include <stddef.h>
+#include <time.h>
+#include "kakuin/err.h"
+
+#define KK_POLICY_MAX_STEPS 8
+#define KK_POLICY_MAX_OIDS 4
+
+/* "from this date on, at most this many days" */
+typedef struct kk_schedule_step {
+	time_t from;
+	int days;
+} kk_schedule_step;
+
+typedef struct kk_schedule {
+	kk_schedule_step step[KK_POLICY_MAX_STEPS];
+	size_t n;
+	int before_first; /* days before the first step's date */
+} kk_schedule;
+
+typedef struct kk_dn {
+	char c[8];
+	char o[128];
+	char cn[128];
+} kk_dn;
+
+typedef struct kk_policy {
+	/* CA hierarchy (kakuin init) */
+	kk_dn root_dn;
+	kk_dn issuing_dn;
+	kk_dn tls_ca_dn;           /* local CA for the ACME listener's TLS certificate */
+	int root_key_bits;
+	int issuing_key_bits;
+	int root_validity_days;
+	int issuing_validity_days;
+
+	/* Subscriber profile, CP table 7.1-1 */
+	char subject_country[8];   /* fixed C=JP */
+	char cps_uri[256];
+	char policy_oids[KK_POLICY_MAX_OIDS][64]; /* [0] CP OID (gets the CPS qualifier) */
+	size_t n_policy_oids;
+	char crl_url[256];
+	char ocsp_url[256];
+	int cp_max_validity_days;  /* 398 */
+	kk_schedule br_validity;   /* BR maximum validity by issuance date */
+	int serial_bytes;          /* random serial length, >= 8 (64 bits) */
+	int rsa_min_bits;          /* CP 6.1.5 */
+
+	/* Validation, CP 3.2.7 and BR 4.2.1 */
+	int token_lifetime_days;   /* a random value may be used for at most this long */
+	kk_schedule authz_reuse;   /* BR reuse period of a completed validation */
+	int order_lifetime_days;
+	int pending_authz_lifetime_days;
+
+	/* Directory meta */
+	char terms_of_service[256];
+	char website[256];
+	char caa_identities[4][128];
+	size_t n_caa_identities;
+	int external_account_required;
+
+	/* The organization `kakuin init` creates until issue #4 brings vetting */
+	char dev_org_name[128];
+	char dev_org_unit[128];
+	char dev_org_locality[128];
+	char dev_org_state[128];
+} kk_policy;
+
+/* Loads and checks a policy file. path NULL = $KAKUIN_POLICY or the compiled-in default. */
+int kk_policy_load(const char *path, kk_policy *out, kk_err *err);
+/* Days allowed by a schedule for an event at time t. */
+int kk_schedule_days(const kk_schedule *s, time_t t);
+/* Validity of a certificate issued at t: min(CP maximum, BR maximum for t), in days. */
+int kk_policy_validity_days(const kk_policy *p, time_t t);
+/* Replaces the CRL and OCSP URLs with ones under base (dev mode, --public-base-url). */
+void kk_policy_set_public_base(kk_policy *p, const char *base);
+
+#endif
