@@ -1,25 +1,322 @@
-/* kakuin: one binary with subcommands (init, serve, org). */
+/* kakuin: one binary with subcommands (init, serve, org, check). */
+#include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <curl/curl.h>
+#include "kakuin/ca.h"
+#include "kakuin/policy.h"
+#include "kakuin/ra.h"
+#include "kakuin/store.h"
+#include "kakuin/util.h"
+#include "server.h"
+#include "wfe.h"
+
+typedef struct opts {
+	const char *data_dir, *policy, *listen, *resolver, *tls_cert, *tls_key, *public_base;
+	const char *name, *unit, *locality, *state;
+	int http01_port, workers, threads;
+} opts;
 
 static void
 usage(void)
 {
 	fprintf(stderr,
-	    "usage: kakuin init --data-dir DIR\n"
+	    "usage: kakuin init  --data-dir DIR [--policy FILE]\n"
 	    "       kakuin serve --data-dir DIR [--listen ADDR:PORT] [--http01-port N]\n"
-	    "                    [--dns-resolver ADDR:PORT]\n"
-	    "       kakuin org set --data-dir DIR [--name O] [--unit OU] [--locality L] [--state ST]\n");
+	    "                    [--dns-resolver ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
+	    "                    [--public-base-url URL] [--policy FILE]\n"
+	    "       kakuin org set --data-dir DIR [--name O] [--unit OU] [--locality L]\n"
+	    "                    [--state ST]\n"
+	    "       kakuin org show --data-dir DIR\n"
+	    "       kakuin check --data-dir DIR\n"
+	    "defaults: --listen 127.0.0.1:14000 --http01-port 80 --dns-resolver 127.0.0.1:53\n");
+}
+
+static int
+parse_opts(int argc, char **argv, opts *o)
+{
+	static const struct option lo[] = {
+		{"data-dir", required_argument, 0, 'd'}, {"policy", required_argument, 0, 'p'},
+		{"listen", required_argument, 0, 'l'}, {"http01-port", required_argument, 0, 'h'},
+		{"dns-resolver", required_argument, 0, 'r'}, {"tls-cert", required_argument, 0, 'c'},
+		{"tls-key", required_argument, 0, 'k'}, {"public-base-url", required_argument, 0, 'b'},
+		{"name", required_argument, 0, 'N'}, {"unit", required_argument, 0, 'U'},
+		{"locality", required_argument, 0, 'L'}, {"state", required_argument, 0, 'S'},
+		{"workers", required_argument, 0, 'w'}, {"threads", required_argument, 0, 't'},
+		{0, 0, 0, 0}};
+	int ch;
+
+	memset(o, 0, sizeof(*o));
+	o->listen = "127.0.0.1:14000";
+	o->resolver = "127.0.0.1:53";
+	o->http01_port = 80;
+	o->workers = 4;
+	o->threads = 4;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
+		switch (ch) {
+		case 'd': o->data_dir = optarg; break;
+		case 'p': o->policy = optarg; break;
+		case 'l': o->listen = optarg; break;
+		case 'h': o->http01_port = atoi(optarg); break;
+		case 'r': o->resolver = optarg; break;
+		case 'c': o->tls_cert = optarg; break;
+		case 'k': o->tls_key = optarg; break;
+		case 'b': o->public_base = optarg; break;
+		case 'N': o->name = optarg; break;
+		case 'U': o->unit = optarg; break;
+		case 'L': o->locality = optarg; break;
+		case 'S': o->state = optarg; break;
+		case 'w': o->workers = atoi(optarg); break;
+		case 't': o->threads = atoi(optarg); break;
+		default: return -1;
+		}
+	}
+	if (o->data_dir == NULL) {
+		fprintf(stderr, "kakuin: --data-dir is required\n");
+		return -1;
+	}
+	if (o->http01_port <= 0 || o->http01_port > 65535) {
+		fprintf(stderr, "kakuin: --http01-port must be 1..65535\n");
+		return -1;
+	}
+	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
+		fprintf(stderr, "kakuin: --tls-cert and --tls-key go together\n");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+fail(const char *what, const kk_err *e)
+{
+	fprintf(stderr, "kakuin: %s: %s\n", what, e->detail);
+	return 1;
+}
+
+static int
+cmd_init(const opts *o)
+{
+	kk_paths paths;
+	kk_policy pol;
+	kk_store *st = NULL;
+	kk_org def;
+	kk_err e;
+
+	kk_paths_init(&paths, o->data_dir);
+	if (kk_policy_load(o->policy, &pol, &e) != 0)
+		return fail("policy", &e);
+	if (kk_mkdirs(o->data_dir, 0700, &e) != 0 || kk_store_open(&st, paths.db, &e) != 0)
+		return fail("store", &e);
+	def.id = 1;
+	def.name = pol.dev_org_name;
+	def.unit = pol.dev_org_unit;
+	def.locality = pol.dev_org_locality;
+	def.state = pol.dev_org_state;
+	if (kk_store_org_ensure_default(st, &def, &e) != 0) {
+		kk_store_close(st);
+		return fail("organization", &e);
+	}
+	kk_store_close(st);
+	if (kk_ca_init(&paths, &pol, &e) != 0)
+		return fail("CA hierarchy", &e);
+	printf("kakuin: data directory %s is ready\n  root CA:  %s\n  chain:    %s\n"
+	    "  TLS CA:   %s (trust this for the ACME listener)\n", o->data_dir, paths.root_pem,
+	    paths.chain_pem, paths.tls_ca_pem);
+	return 0;
+}
+
+static int
+parse_resolver(const char *s, kk_va_cfg *va, kk_err *err)
+{
+	struct sockaddr_storage ss;
+	const char *colon = strrchr(s, ':');
+	size_t hl;
+
+	if (kk_parse_listen(s, &ss, err) != 0)
+		return -1;
+	hl = (size_t)(colon - s);
+	if (s[0] == '[') {
+		s++;
+		hl -= 2;
+	}
+	if (hl >= sizeof(va->resolver_host))
+		return kk_err_set(err, KK_ERR_MALFORMED, "resolver address too long");
+	memcpy(va->resolver_host, s, hl);
+	va->resolver_host[hl] = '\0';
+	va->resolver_port = atoi(colon + 1);
+	return 0;
+}
+
+static int
+cmd_serve(const opts *o)
+{
+	kk_ra_cfg cfg;
+	kk_ra *ra = NULL;
+	kk_wfe *w = NULL;
+	kk_server *srv = NULL;
+	sigset_t set;
+	char base[300];
+	int sig, rc = 1;
+	kk_err e;
+
+	memset(&cfg, 0, sizeof(cfg));
+	kk_paths_init(&cfg.paths, o->data_dir);
+	if (!kk_file_exists(cfg.paths.issuing_pem)) {
+		fprintf(stderr, "kakuin: %s is not initialised; run kakuin init --data-dir %s\n",
+		    o->data_dir, o->data_dir);
+		return 1;
+	}
+	if (kk_policy_load(o->policy, &cfg.policy, &e) != 0)
+		return fail("policy", &e);
+	if (o->public_base != NULL)
+		kk_policy_set_public_base(&cfg.policy, o->public_base);
+	if (parse_resolver(o->resolver, &cfg.va, &e) != 0)
+		return fail("--dns-resolver", &e);
+	cfg.va.http01_port = o->http01_port;
+	cfg.va.timeout_sec = 10;
+	cfg.workers = o->workers;
+	/* signals are handled by sigwait below, not by whichever thread they hit */
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	snprintf(base, sizeof(base), "https://%s", o->listen);
+	if (kk_ra_open(&ra, &cfg, &e) != 0) {
+		fail("start", &e);
+		goto out;
+	}
+	if (kk_wfe_new(&w, ra, base, &e) != 0 ||
+	    kk_server_start(&srv, w, o->listen, o->tls_cert ? o->tls_cert : cfg.paths.tls_cert_pem,
+		o->tls_key ? o->tls_key : cfg.paths.tls_key_pem, o->threads, &e) != 0) {
+		fail("start", &e);
+		goto out;
+	}
+	kk_log("info", "main", "ACME directory at %s/directory (http-01 port %d, resolver %s)", base,
+	    o->http01_port, o->resolver);
+	sigwait(&set, &sig);
+	kk_log("info", "main", "signal %d: shutting down", sig);
+	rc = 0;
+out:
+	kk_server_stop(srv);
+	kk_wfe_free(w);
+	kk_ra_close(ra);
+	curl_global_cleanup();
+	return rc;
+}
+
+static int
+cmd_org(const char *sub, const opts *o)
+{
+	kk_paths paths;
+	kk_store *st = NULL;
+	kk_org org;
+	int rc = 1;
+	kk_err e;
+
+	memset(&org, 0, sizeof(org));
+	kk_paths_init(&paths, o->data_dir);
+	if (!kk_file_exists(paths.db)) {
+		fprintf(stderr, "kakuin: %s is not initialised\n", o->data_dir);
+		return 1;
+	}
+	if (kk_store_open(&st, paths.db, &e) != 0)
+		return fail("store", &e);
+	if (strcmp(sub, "set") == 0) {
+		kk_org upd = {1, (char *)o->name, (char *)o->unit, (char *)o->locality,
+		    (char *)o->state};
+		if ((o->name && !*o->name) || (o->locality && !*o->locality) ||
+		    (o->state && !*o->state)) {
+			fprintf(stderr, "kakuin: O, L and ST are required by CP table 7.1-1\n");
+			goto out;
+		}
+		if (kk_store_org_update(st, &upd, &e) != 0) {
+			fail("org set", &e);
+			goto out;
+		}
+	} else if (strcmp(sub, "show") != 0) {
+		usage();
+		goto out;
+	}
+	if (kk_store_org_get(st, 1, &org, &e) != 0) {
+		fail("org", &e);
+		goto out;
+	}
+	printf("O=%s\nOU=%s\nL=%s\nST=%s\n", org.name, org.unit ? org.unit : "", org.locality,
+	    org.state);
+	rc = 0;
+out:
+	kk_org_clear(&org);
+	kk_store_close(st);
+	return rc;
+}
+
+static int
+cmd_check(const opts *o)
+{
+	kk_paths paths;
+	kk_store *st = NULL;
+	kk_err e;
+	int rc, version;
+
+	kk_paths_init(&paths, o->data_dir);
+	if (!kk_file_exists(paths.db)) {
+		fprintf(stderr, "kakuin: %s is not initialised\n", o->data_dir);
+		return 1;
+	}
+	if (kk_store_open(&st, paths.db, &e) != 0)
+		return fail("store", &e);
+	rc = kk_store_check(st, &e);
+	version = kk_store_schema_version(st);
+	kk_store_close(st);
+	if (rc != 0)
+		return fail("store check", &e);
+	printf("kakuin: store is consistent (schema version %d)\n", version);
+	return 0;
 }
 
 int
 main(int argc, char **argv)
 {
+	opts o;
+	const char *cmd, *sub = NULL;
+
 	if (argc < 2) {
 		usage();
 		return 2;
 	}
+	cmd = argv[1];
+	argv++;
+	argc--;
+	if (strcmp(cmd, "org") == 0) {
+		if (argc < 2) {
+			usage();
+			return 2;
+		}
+		sub = argv[1];
+		argv++;
+		argc--;
+	}
+	if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0) {
+		usage();
+		return 0;
+	}
+	if (parse_opts(argc, argv, &o) != 0) {
+		usage();
+		return 2;
+	}
+	if (strcmp(cmd, "init") == 0)
+		return cmd_init(&o);
+	if (strcmp(cmd, "serve") == 0)
+		return cmd_serve(&o);
+	if (strcmp(cmd, "org") == 0)
+		return cmd_org(sub, &o);
+	if (strcmp(cmd, "check") == 0)
+		return cmd_check(&o);
 	usage();
-	(void)argv;
 	return 2;
 }

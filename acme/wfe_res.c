@@ -1,0 +1,352 @@
+/* ACME resources (RFC 8555 7.1-7.5): rendering and request payloads. */
+#include <stdlib.h>
+#include <string.h>
+#include "kakuin/clock.h"
+#include "kakuin/util.h"
+#include "wfe_internal.h"
+
+static json_t *
+jtime(time_t t)
+{
+	char buf[21];
+
+	kk_time_format(t, buf);
+	return json_string(buf);
+}
+
+/* Sets a Location header "base + fmt". */
+static void
+location(kk_wfe_ctx *c, const char *what, long long id)
+{
+	kk_wfe_header(c->resp, "Location", kk_printf("%s/acme/%s/%lld", c->base, what, id));
+}
+
+/* RFC 8555 7.1.2 */
+static void
+account_resp(kk_wfe_ctx *c, int status, const kk_account *a)
+{
+	json_t *contact = json_loads(a->contact ? a->contact : "[]", 0, NULL);
+	char *orders = kk_printf("%s/acme/acct/%lld/orders", c->base, (long long)a->id);
+
+	kk_wfe_json(c->resp, status, json_pack("{s:s,s:o,s:s,s:o}", "status", a->status,
+	    "contact", contact ? contact : json_array(), "orders", orders ? orders : "",
+	    "createdAt", jtime(a->created)));
+	free(orders);
+}
+
+int
+kk_wfe_new_account(kk_wfe_ctx *c, kk_err *err)
+{
+	json_t *p = c->payload, *contact;
+	char *jwk = NULL, *thumb = NULL;
+	int created = 0, rc = -1;
+	kk_account a;
+
+	memset(&a, 0, sizeof(a));
+	if (p == NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "newAccount needs a JSON object payload");
+	contact = json_object_get(p, "contact");
+	if (json_object_get(p, "externalAccountBinding") != NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED,
+		    "externalAccountBinding is not supported by this server yet");
+	if (kk_jwk_canonical(c->jws->jwk, &jwk, err) != 0 ||
+	    kk_jwk_thumbprint(c->jws->jwk, &thumb, err) != 0)
+		goto out;
+	if (kk_ra_new_account(c->w->ra, jwk, thumb, contact,
+	    json_is_true(json_object_get(p, "onlyReturnExisting")), &a, &created, err) != 0)
+		goto out;
+	/* RFC 8555 7.3.1: 201 for a new account, 200 with Location for an existing one */
+	location(c, "acct", (long long)a.id);
+	account_resp(c, created ? 201 : 200, &a);
+	rc = 0;
+out:
+	free(jwk);
+	free(thumb);
+	kk_account_clear(&a);
+	return rc;
+}
+
+int
+kk_wfe_account(kk_wfe_ctx *c, int64_t id, kk_err *err)
+{
+	json_t *p = c->payload;
+	const char *status = NULL;
+
+	if (id != c->acct.id)
+		return kk_err_set(err, KK_ERR_UNAUTHORIZED, "the kid does not match this account URL");
+	if (p != NULL) {
+		json_t *st = json_object_get(p, "status"), *contact = json_object_get(p, "contact");
+		if (st != NULL && (status = json_string_value(st)) == NULL)
+			return kk_err_set(err, KK_ERR_MALFORMED, "status must be a string");
+		if ((status || contact) &&
+		    kk_ra_update_account(c->w->ra, &c->acct, contact, status, err) != 0)
+			return -1;
+	}
+	account_resp(c, 200, &c->acct);
+	return 0;
+}
+
+int
+kk_wfe_account_orders(kk_wfe_ctx *c, int64_t id, kk_err *err)
+{
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+	json_t *arr;
+
+	if (id != c->acct.id)
+		return kk_err_set(err, KK_ERR_UNAUTHORIZED, "the kid does not match this account URL");
+	if (kk_store_orders_by_account(kk_ra_store(c->w->ra), id, &ids, &n, err) != 0)
+		return -1;
+	arr = json_array();
+	for (i = 0; i < n && arr != NULL; i++) {
+		char *u = kk_printf("%s/acme/order/%lld", c->base, (long long)ids[i]);
+		json_array_append_new(arr, json_string(u));
+		free(u);
+	}
+	free(ids);
+	kk_wfe_json(c->resp, 200, json_pack("{s:o}", "orders", arr ? arr : json_array()));
+	return 0;
+}
+
+/* RFC 8555 7.3.5: the payload is a JWS signed by the new key over {account, oldKey}. */
+int
+kk_wfe_key_change(kk_wfe_ctx *c, kk_err *err)
+{
+	kk_jws *inner = NULL;
+	json_t *ip = NULL;
+	char *body = NULL, *new_jwk = NULL, *new_thumb = NULL, *old_jwk = NULL, *kid = NULL;
+	int64_t other = 0;
+	int rc = -1;
+
+	if (c->payload == NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "keyChange needs an inner JWS payload");
+	body = json_dumps(c->payload, JSON_COMPACT);
+	if (body == NULL || kk_jws_parse(body, strlen(body), KK_JWS_INNER, &inner, err) != 0)
+		goto out;
+	if (strcmp(inner->url, c->jws->url) != 0) {
+		kk_err_set(err, KK_ERR_MALFORMED, "inner JWS url must equal the outer url");
+		goto out;
+	}
+	if (kk_jwk_canonical(inner->jwk, &new_jwk, err) != 0 ||
+	    kk_jwk_thumbprint(inner->jwk, &new_thumb, err) != 0 ||
+	    kk_jws_verify(inner, new_jwk, err) != 0)
+		goto out;
+	ip = json_loadb((const char *)inner->payload, inner->payload_len, JSON_REJECT_DUPLICATES,
+	    NULL);
+	kid = kk_printf("%s/acme/acct/%lld", c->base, (long long)c->acct.id);
+	if (!json_is_object(ip) || kid == NULL ||
+	    !json_is_string(json_object_get(ip, "account")) ||
+	    strcmp(json_string_value(json_object_get(ip, "account")), kid) != 0) {
+		kk_err_set(err, KK_ERR_MALFORMED, "inner payload account must be the account URL");
+		goto out;
+	}
+	if (kk_jwk_canonical(json_object_get(ip, "oldKey"), &old_jwk, err) != 0 ||
+	    strcmp(old_jwk, c->acct.jwk) != 0) {
+		kk_err_set(err, KK_ERR_MALFORMED, "inner payload oldKey is not the account's key");
+		goto out;
+	}
+	if (kk_ra_key_change(c->w->ra, &c->acct, new_jwk, new_thumb, &other, err) != 0) {
+		if (other > 0)
+			location(c, "acct", (long long)other);
+		goto out;
+	}
+	account_resp(c, 200, &c->acct);
+	rc = 0;
+out:
+	kk_jws_free(inner);
+	json_decref(ip);
+	free(body);
+	free(new_jwk);
+	free(new_thumb);
+	free(old_jwk);
+	free(kid);
+	return rc;
+}
+
+static void
+order_resp(kk_wfe_ctx *c, int status, const kk_order *o)
+{
+	json_t *j, *authzs = json_array(), *ids = json_loads(o->identifiers, 0, NULL), *e;
+	size_t i;
+
+	for (i = 0; i < o->n_authz && authzs != NULL; i++) {
+		char *u = kk_printf("%s/acme/authz/%lld", c->base, (long long)o->authz_ids[i]);
+		json_array_append_new(authzs, json_string(u));
+		free(u);
+	}
+	j = json_pack("{s:s,s:o,s:o,s:o}", "status", o->status, "expires", jtime(o->expires),
+	    "identifiers", ids ? ids : json_array(), "authorizations",
+	    authzs ? authzs : json_array());
+	if (j != NULL) {
+		char *u = kk_printf("%s/acme/order/%lld/finalize", c->base, (long long)o->id);
+		json_object_set_new(j, "finalize", json_string(u));
+		free(u);
+		if (o->cert_serial != NULL && strcmp(o->status, "valid") == 0) {
+			u = kk_printf("%s/acme/cert/%s", c->base, o->cert_serial);
+			json_object_set_new(j, "certificate", json_string(u));
+			free(u);
+		}
+		if (o->error != NULL && (e = json_loads(o->error, 0, NULL)) != NULL)
+			json_object_set_new(j, "error", e);
+	}
+	/* RFC 8555 7.4: tell clients polling a processing order when to come back */
+	if (strcmp(o->status, "processing") == 0)
+		kk_wfe_header(c->resp, "Retry-After", kk_strdup("1"));
+	kk_wfe_json(c->resp, status, j);
+}
+
+int
+kk_wfe_new_order(kk_wfe_ctx *c, kk_err *err)
+{
+	kk_order o;
+
+	if (c->payload == NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "newOrder needs a JSON object payload");
+	if (kk_ra_new_order(c->w->ra, &c->acct, c->payload, &o, err) != 0)
+		return -1;
+	location(c, "order", (long long)o.id);
+	order_resp(c, 201, &o);
+	kk_order_clear(&o);
+	return 0;
+}
+
+int
+kk_wfe_order(kk_wfe_ctx *c, int64_t id, kk_err *err)
+{
+	kk_order o;
+
+	if (c->payload != NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "orders are fetched with POST-as-GET");
+	if (kk_ra_order(c->w->ra, &c->acct, id, &o, err) != 0)
+		return -1;
+	order_resp(c, 200, &o);
+	kk_order_clear(&o);
+	return 0;
+}
+
+int
+kk_wfe_finalize(kk_wfe_ctx *c, int64_t id, kk_err *err)
+{
+	const char *csr64 = json_string_value(json_object_get(c->payload, "csr"));
+	unsigned char *csr = NULL;
+	size_t len = 0;
+	kk_order o;
+	int rc;
+
+	if (csr64 == NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "finalize needs a csr (base64url DER)");
+	if (kk_b64url_decode(csr64, strlen(csr64), &csr, &len) != 0)
+		return kk_err_set(err, KK_ERR_BAD_CSR, "csr is not valid base64url");
+	rc = kk_ra_finalize(c->w->ra, &c->acct, id, csr, len, err);
+	free(csr);
+	if (rc != 0 && (err->kind == KK_ERR_BAD_CSR || err->kind == KK_ERR_ORDER_NOT_READY ||
+	    err->kind == KK_ERR_UNAUTHORIZED || err->kind == KK_ERR_NOT_FOUND))
+		return -1;
+	/* issuance failures are recorded in the order's error: return the order */
+	if (kk_ra_order(c->w->ra, &c->acct, id, &o, err) != 0)
+		return -1;
+	location(c, "order", (long long)o.id);
+	order_resp(c, 200, &o);
+	kk_order_clear(&o);
+	return 0;
+}
+
+static json_t *
+challenge_json(kk_wfe_ctx *c, const kk_challenge *ch)
+{
+	json_t *j, *e;
+	char *u = kk_printf("%s/acme/chall/%lld", c->base, (long long)ch->id);
+
+	j = json_pack("{s:s,s:s,s:s,s:s}", "type", ch->type, "url", u ? u : "", "status",
+	    ch->status, "token", ch->token);
+	free(u);
+	if (j != NULL && ch->validated != 0)
+		json_object_set_new(j, "validated", jtime(ch->validated));
+	if (j != NULL && ch->error != NULL && (e = json_loads(ch->error, 0, NULL)) != NULL)
+		json_object_set_new(j, "error", e);
+	return j;
+}
+
+int
+kk_wfe_authz(kk_wfe_ctx *c, int64_t id, kk_err *err)
+{
+	kk_authz a;
+	json_t *j, *chs;
+	size_t i;
+	int processing = 0;
+
+	if (c->payload != NULL) {
+		const char *st = json_string_value(json_object_get(c->payload, "status"));
+		if (st == NULL || strcmp(st, "deactivated") != 0)
+			return kk_err_set(err, KK_ERR_MALFORMED,
+			    "an authorization can only be updated to status \"deactivated\"");
+		if (kk_ra_deactivate_authz(c->w->ra, &c->acct, id, err) != 0)
+			return -1;
+	}
+	if (kk_ra_authz(c->w->ra, &c->acct, id, &a, err) != 0)
+		return -1;
+	chs = json_array();
+	for (i = 0; i < a.n_chall && chs != NULL; i++) {
+		json_array_append_new(chs, challenge_json(c, &a.chall[i]));
+		processing |= strcmp(a.chall[i].status, "processing") == 0;
+	}
+	j = json_pack("{s:{s:s,s:s},s:s,s:o,s:o}", "identifier", "type", a.id_type, "value",
+	    a.id_value, "status", a.status, "expires", jtime(a.expires), "challenges",
+	    chs ? chs : json_array());
+	if (j != NULL && a.wildcard)
+		json_object_set_new(j, "wildcard", json_true());
+	if (processing)
+		kk_wfe_header(c->resp, "Retry-After", kk_strdup("1"));
+	kk_wfe_json(c->resp, 200, j);
+	kk_authz_clear(&a);
+	return 0;
+}
+
+int
+kk_wfe_challenge(kk_wfe_ctx *c, int64_t id, kk_err *err)
+{
+	kk_challenge ch;
+	int64_t authz_id = 0;
+	kk_authz a;
+
+	if (c->payload != NULL) {
+		/* RFC 8555 7.5.1: any JSON object (normally {}) asks the server to validate */
+		if (kk_ra_respond_challenge(c->w->ra, &c->acct, id, &ch, &authz_id, err) != 0)
+			return -1;
+	} else {
+		if (kk_store_challenge_get(kk_ra_store(c->w->ra), id, &ch, err) != 0)
+			return -1;
+		authz_id = ch.authz_id;
+		if (kk_ra_authz(c->w->ra, &c->acct, authz_id, &a, err) != 0) {
+			kk_challenge_clear(&ch);
+			return -1;
+		}
+		kk_authz_clear(&a);
+	}
+	kk_wfe_header(c->resp, "Link", kk_printf("<%s/acme/authz/%lld>;rel=\"up\"", c->base,
+	    (long long)authz_id));
+	kk_wfe_json(c->resp, 200, challenge_json(c, &ch));
+	kk_challenge_clear(&ch);
+	return 0;
+}
+
+int
+kk_wfe_cert(kk_wfe_ctx *c, const char *serial, kk_err *err)
+{
+	char *pem = NULL;
+	size_t i;
+
+	if (c->payload != NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "certificates are fetched with POST-as-GET");
+	for (i = 0; serial[i]; i++)
+		if (!strchr("0123456789abcdef", serial[i]) || i >= 40)
+			return kk_err_set(err, KK_ERR_NOT_FOUND, "no such certificate");
+	if (kk_ra_cert_chain(c->w->ra, &c->acct, serial, &pem, err) != 0)
+		return -1;
+	free(c->resp->body);
+	c->resp->body = pem;
+	c->resp->body_len = strlen(pem);
+	c->resp->status = 200;
+	c->resp->content_type = "application/pem-certificate-chain";
+	return 0;
+}

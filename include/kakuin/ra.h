@@ -1,0 +1,74 @@
+/*
+ * The registration authority: drives account, order, authorization and challenge state,
+ * applies policy/, hands validations to the VA (on worker threads, off the request path)
+ * and finalization to the CA in the crash-safe order of DESIGN.md. It never dials the
+ * internet itself and never parses HTTP.
+ */
+#ifndef KAKUIN_RA_H
+#define KAKUIN_RA_H
+
+#include <stdint.h>
+#include <jansson.h>
+#include "kakuin/ca.h"
+#include "kakuin/err.h"
+#include "kakuin/policy.h"
+#include "kakuin/store.h"
+#include "kakuin/va.h"
+
+typedef struct kk_ra_cfg {
+	kk_paths paths;
+	kk_policy policy;
+	kk_va_cfg va;
+	int workers; /* validation worker threads */
+} kk_ra_cfg;
+
+typedef struct kk_ra kk_ra;
+
+/* Opens the store and the CA, starts the validation workers, and resumes or fails any
+ * validation or finalization that a crash left in processing. The ra keeps a copy of cfg. */
+int kk_ra_open(kk_ra **out, const kk_ra_cfg *cfg, kk_err *err);
+/* Stops the workers (finishing the validation in hand) and closes everything. NULL ok. */
+void kk_ra_close(kk_ra *ra);
+const kk_policy *kk_ra_policy(const kk_ra *ra);
+kk_store *kk_ra_store(kk_ra *ra);
+const kk_ca *kk_ra_ca(const kk_ra *ra);
+
+/* ---- accounts (RFC 8555 7.3) ---- */
+/* contact: JSON array or NULL. Checks every contact (mailto: only, one address, no
+ * hfields). *created = 1 when a new account was made, 0 when the key had one already.
+ * only_existing: KK_ERR_ACCOUNT_DOES_NOT_EXIST instead of creating. */
+int kk_ra_new_account(kk_ra *ra, const char *jwk, const char *thumb, json_t *contact,
+    int only_existing, kk_account *out, int *created, kk_err *err);
+/* The account for a kid's id, which must be valid (KK_ERR_UNAUTHORIZED if deactivated,
+ * KK_ERR_ACCOUNT_DOES_NOT_EXIST if unknown). */
+int kk_ra_account(kk_ra *ra, int64_t id, kk_account *out, kk_err *err);
+/* Account update: contact and/or status ("deactivated" only). Refreshes *acct. */
+int kk_ra_update_account(kk_ra *ra, kk_account *acct, json_t *contact, const char *status,
+    kk_err *err);
+/* Key rollover (7.3.5); KK_ERR_CONFLICT if the new key has an account (*other_id set). */
+int kk_ra_key_change(kk_ra *ra, kk_account *acct, const char *new_jwk, const char *new_thumb,
+    int64_t *other_id, kk_err *err);
+
+/* ---- orders, authorizations, challenges (7.4, 7.5) ---- */
+/* payload: the newOrder request object. */
+int kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *out,
+    kk_err *err);
+/* Order owned by acct (KK_ERR_UNAUTHORIZED otherwise) with its effective status
+ * (pending/ready/processing/valid/invalid) written into out->status. */
+int kk_ra_order(kk_ra *ra, const kk_account *acct, int64_t id, kk_order *out, kk_err *err);
+/* Authorization owned by acct with effective status (expired when past expires). */
+int kk_ra_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_authz *out, kk_err *err);
+int kk_ra_deactivate_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_err *err);
+/* Starts validation of a challenge (pending -> processing, queued to a worker); a
+ * challenge already processing/valid/invalid is returned unchanged. */
+int kk_ra_respond_challenge(kk_ra *ra, const kk_account *acct, int64_t id, kk_challenge *out,
+    int64_t *authz_id, kk_err *err);
+/* Finalize (7.4): CSR checks, then the CA issues in the crash-safe order. On return
+ * the order is valid or invalid (or ready with err for a badCSR the client can fix). */
+int kk_ra_finalize(kk_ra *ra, const kk_account *acct, int64_t order_id, const unsigned char *csr,
+    size_t csr_len, kk_err *err);
+/* Certificate chain PEM (leaf, issuing, root) for a serial owned by acct. Caller frees. */
+int kk_ra_cert_chain(kk_ra *ra, const kk_account *acct, const char *serial, char **pem,
+    kk_err *err);
+
+#endif

@@ -1,0 +1,266 @@
+/*
+ * RA: finalization in the crash-safe order of DESIGN.md: CSR checks -> order
+ * processing (CSR stored) -> reserve a unique random serial -> build, lint and record the
+ * exact TBS -> sign through the HSM -> store the certificate and mark the order valid in
+ * one transaction. A restart finds processing orders and resumes them (kk_ra_issue): a
+ * planned TBS is signed exactly as planned, so one serial never gets two contents.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/bio.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include "kakuin/clock.h"
+#include "kakuin/util.h"
+#include "ra_internal.h"
+
+#define DAY 86400
+
+/* The order's names; the CSR's CN (if it is one of them) first, as the subject CN.
+ * Strings borrowed from ids. */
+static int
+order_names(json_t *ids, X509_REQ *req, const char **names, size_t *n, kk_err *err)
+{
+	char cn[256] = "";
+	json_t *v;
+	size_t i, first = 0;
+
+	if (!json_is_array(ids) || json_array_size(ids) == 0 ||
+	    json_array_size(ids) > KK_MAX_ORDER_NAMES)
+		return kk_err_set(err, KK_ERR_INTERNAL, "order has no identifiers");
+	if (req != NULL && X509_NAME_get_text_by_NID(X509_REQ_get_subject_name(req),
+	    NID_commonName, cn, sizeof(cn)) > 0)
+		kk_str_lower(cn);
+	json_array_foreach(ids, i, v) {
+		names[i] = json_string_value(json_object_get(v, "value"));
+		if (names[i] == NULL)
+			return kk_err_set(err, KK_ERR_INTERNAL, "order identifiers are corrupt");
+		if (strcmp(names[i], cn) == 0)
+			first = i;
+	}
+	*n = json_array_size(ids);
+	if (first != 0) {
+		const char *t = names[0];
+		names[0] = names[first];
+		names[first] = t;
+	}
+	return 0;
+}
+
+/* BR 4.2.1: every authorization must have been completed within the reuse period for
+ * the date of issuance, not only for the date the order was created. */
+static int
+check_authz_age(kk_ra *ra, const kk_order *o, time_t now, kk_err *err)
+{
+	time_t after = now - (time_t)kk_schedule_days(&ra->cfg.policy.authz_reuse, now) * DAY;
+	size_t i;
+
+	for (i = 0; i < o->n_authz; i++) {
+		kk_authz a;
+		int old;
+
+		if (kk_store_authz_get(ra->store, o->authz_ids[i], &a, err) != 0)
+			return -1;
+		old = a.validated < after;
+		if (old)
+			kk_err_set(err, KK_ERR_UNAUTHORIZED, "the validation of %s is older than the "
+			    "reuse period for today's date; deactivate it and validate again",
+			    a.id_value);
+		kk_authz_clear(&a);
+		if (old)
+			return -1;
+	}
+	return 0;
+}
+
+int
+kk_ra_finalize(kk_ra *ra, const kk_account *acct, int64_t order_id, const unsigned char *csr,
+    size_t csr_len, kk_err *err)
+{
+	kk_order o;
+	json_t *ids = NULL;
+	const char *names[KK_MAX_ORDER_NAMES];
+	X509_REQ *req = NULL;
+	size_t n = 0;
+	int rc = -1;
+
+	if (kk_ra_order(ra, acct, order_id, &o, err) != 0)
+		return -1;
+	if (strcmp(o.status, "ready") != 0) {
+		kk_err_set(err, KK_ERR_ORDER_NOT_READY, "order is %s, not ready: %s", o.status,
+		    strcmp(o.status, "pending") == 0 ? "complete its authorizations first" :
+		    "create a new order");
+		goto out;
+	}
+	if ((ids = json_loads(o.identifiers, 0, NULL)) == NULL ||
+	    order_names(ids, NULL, names, &n, err) != 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "order %lld: unreadable identifiers",
+		    (long long)order_id);
+		goto out;
+	}
+	/* a bad CSR leaves the order ready, so the client can send a better one */
+	if (check_authz_age(ra, &o, kk_now(), err) != 0 ||
+	    kk_csr_check(csr, csr_len, &ra->cfg.policy, names, n, &req, err) != 0)
+		goto out;
+	if (kk_store_order_begin_finalize(ra->store, order_id, csr, csr_len, err) != 0)
+		goto out;
+	rc = kk_ra_issue(ra, order_id, err);
+out:
+	X509_REQ_free(req);
+	json_decref(ids);
+	kk_order_clear(&o);
+	return rc;
+}
+
+/* Builds and records the TBS under a serial (reserved earlier or now). */
+static int
+plan(kk_ra *ra, const kk_order *o, X509_REQ *req, const char **names, size_t n, kk_cert *cert,
+    kk_err *err)
+{
+	kk_org org;
+	kk_subject subj;
+	unsigned char *tbs = NULL;
+	size_t tbs_len = 0;
+	time_t nb, na;
+	kk_account acct;
+	int rc = -1, tries;
+
+	memset(&org, 0, sizeof(org));
+	memset(&acct, 0, sizeof(acct));
+	if (kk_store_account_get(ra->store, o->account_id, &acct, err) != 0 ||
+	    kk_store_org_get(ra->store, acct.org_id, &org, err) != 0)
+		goto out;
+	if (cert->serial[0] == '\0') {
+		/* a collision of 16 random octets means a broken RNG; retry a little anyway */
+		for (tries = 0;; tries++) {
+			if (kk_ca_new_serial(&ra->cfg.policy, cert->serial, err) != 0)
+				goto out;
+			if (kk_store_serial_reserve(ra->store, cert->serial, o->id, o->account_id,
+			    err) == 0)
+				break;
+			if (err->kind != KK_ERR_CONFLICT || tries == 3)
+				goto out;
+		}
+	}
+	subj.o = org.name;
+	subj.ou = org.unit;
+	subj.l = org.locality;
+	subj.st = org.state;
+	if (kk_ca_plan(ra->ca, cert->serial, &subj, names, n, req, kk_now(), &tbs, &tbs_len, &nb,
+	    &na, err) != 0 ||
+	    kk_store_cert_plan(ra->store, cert->serial, tbs, tbs_len, nb, na, err) != 0)
+		goto out;
+	cert->tbs = tbs;
+	cert->tbs_len = tbs_len;
+	tbs = NULL;
+	rc = 0;
+out:
+	free(tbs);
+	kk_org_clear(&org);
+	kk_account_clear(&acct);
+	return rc;
+}
+
+int
+kk_ra_issue(kk_ra *ra, int64_t order_id, kk_err *err)
+{
+	kk_order o;
+	kk_cert cert;
+	json_t *ids = NULL;
+	const char *names[KK_MAX_ORDER_NAMES];
+	unsigned char *csr = NULL, *der = NULL;
+	size_t csr_len = 0, der_len = 0, n = 0;
+	X509_REQ *req = NULL;
+	char *problem = NULL;
+	int rc = -1;
+	kk_err e;
+
+	memset(&o, 0, sizeof(o));
+	memset(&cert, 0, sizeof(cert));
+	if (kk_store_order_get(ra->store, order_id, &o, err) != 0)
+		return -1;
+	if (strcmp(o.status, "processing") != 0) {
+		rc = 0;
+		goto out;
+	}
+	if (kk_store_cert_by_order(ra->store, order_id, &cert, &e) != 0) {
+		if (e.kind != KK_ERR_NOT_FOUND) {
+			*err = e;
+			goto fail;
+		}
+		memset(&cert, 0, sizeof(cert));
+	}
+	if (cert.tbs == NULL) {
+		if (kk_store_order_csr(ra->store, order_id, &csr, &csr_len, err) != 0 ||
+		    (ids = json_loads(o.identifiers, 0, NULL)) == NULL ||
+		    order_names(ids, NULL, names, &n, err) != 0 ||
+		    kk_csr_check(csr, csr_len, &ra->cfg.policy, names, n, &req, err) != 0 ||
+		    order_names(ids, req, names, &n, err) != 0 ||
+		    plan(ra, &o, req, names, n, &cert, err) != 0)
+			goto fail;
+	}
+	if (kk_ca_sign(ra->ca, cert.tbs, cert.tbs_len, &der, &der_len, err) != 0 ||
+	    kk_store_cert_issue(ra->store, cert.serial, der, der_len, err) != 0)
+		goto fail;
+	kk_log("info", "ca", "issued serial %s for order %lld", cert.serial, (long long)order_id);
+	rc = 0;
+	goto out;
+fail:
+	if (err->kind == KK_OK)
+		kk_err_set(err, KK_ERR_INTERNAL, "issuance failed");
+	kk_log("error", "ca", "order %lld: issuance failed: %s", (long long)order_id, err->detail);
+	if ((problem = kk_ra_problem_json(err)) == NULL ||
+	    kk_store_order_fail(ra->store, order_id, problem, &e) != 0)
+		kk_log("error", "ra", "order %lld stays processing: cannot record failure",
+		    (long long)order_id);
+out:
+	free(problem);
+	free(csr);
+	free(der);
+	X509_REQ_free(req);
+	json_decref(ids);
+	kk_cert_clear(&cert);
+	kk_order_clear(&o);
+	return rc;
+}
+
+int
+kk_ra_cert_chain(kk_ra *ra, const kk_account *acct, const char *serial, char **pem, kk_err *err)
+{
+	kk_cert c;
+	const unsigned char *p;
+	X509 *x = NULL;
+	BIO *bio = NULL;
+	char *data;
+	long len;
+	int rc = -1;
+
+	if (kk_store_cert_get(ra->store, serial, &c, err) != 0)
+		return -1;
+	if (c.account_id != acct->id) {
+		kk_err_set(err, KK_ERR_UNAUTHORIZED, "certificate belongs to another account");
+		goto out;
+	}
+	if (c.der == NULL) {
+		kk_err_set(err, KK_ERR_NOT_FOUND, "certificate %s is not issued", serial);
+		goto out;
+	}
+	p = c.der;
+	if ((x = d2i_X509(NULL, &p, (long)c.der_len)) == NULL ||
+	    (bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(bio, x) != 1 ||
+	    BIO_puts(bio, kk_ca_chain_pem(ra->ca)) <= 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode certificate %s", serial);
+		goto out;
+	}
+	len = BIO_get_mem_data(bio, &data);
+	if ((*pem = kk_strndup(data, (size_t)len)) == NULL) {
+		kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	BIO_free(bio);
+	X509_free(x);
+	kk_cert_clear(&c);
+	return rc;
+}

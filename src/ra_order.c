@@ -1,0 +1,356 @@
+/* RA: orders, authorizations, challenges and finalization (RFC 8555 7.4, 7.5). */
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include "kakuin/clock.h"
+#include "kakuin/util.h"
+#include "ra_internal.h"
+
+#define DAY 86400
+
+/* A DNS name we may issue for: LDH labels, 2+ labels, <= 253 octets, TLD not numeric
+ * (so no IP addresses). value is lower-cased already. NULL = ok, else the reason. */
+static const char *
+dns_name_problem(const char *v)
+{
+	size_t len = strlen(v), lablen = 0, labels = 1, i;
+	int tld_alpha = 0;
+
+	if (len == 0 || len > 253)
+		return "name must be 1 to 253 characters";
+	if (v[len - 1] == '.')
+		return "name must not end with a dot";
+	for (i = 0; i < len; i++) {
+		char c = v[i];
+		if (c == '.') {
+			if (lablen == 0)
+				return "name has an empty label";
+			if (v[i - 1] == '-')
+				return "a label must not end with a hyphen";
+			lablen = 0;
+			labels++;
+			tld_alpha = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
+			return "name contains a character outside letters, digits and hyphen";
+		if (c == '-' && lablen == 0)
+			return "a label must not start with a hyphen";
+		if (++lablen > 63)
+			return "a label is longer than 63 characters";
+		if (c < '0' || c > '9')
+			tld_alpha = 1;
+	}
+	if (v[len - 1] == '-')
+		return "a label must not end with a hyphen";
+	if (labels < 2)
+		return "name must have at least two labels";
+	if (!tld_alpha)
+		return "IP addresses and numeric top-level labels are not accepted";
+	return NULL;
+}
+
+/* Normalised identifiers of a newOrder payload as a JSON array; KK_ERR_* on bad input. */
+static json_t *
+parse_identifiers(json_t *payload, kk_err *err)
+{
+	json_t *ids = json_object_get(payload, "identifiers"), *out = NULL, *v, *w;
+	size_t i, j;
+
+	if (!json_is_array(ids) || json_array_size(ids) == 0) {
+		kk_err_set(err, KK_ERR_MALFORMED, "newOrder needs a non-empty identifiers array");
+		return NULL;
+	}
+	if (json_array_size(ids) > KK_MAX_ORDER_NAMES) {
+		kk_err_set(err, KK_ERR_REJECTED_IDENTIFIER, "at most %d identifiers per order",
+		    KK_MAX_ORDER_NAMES);
+		return NULL;
+	}
+	if ((out = json_array()) == NULL)
+		goto oom;
+	json_array_foreach(ids, i, v) {
+		const char *type = json_string_value(json_object_get(v, "type"));
+		const char *value = json_string_value(json_object_get(v, "value"));
+		const char *why;
+		char name[300];
+		int dup = 0;
+
+		if (type == NULL || value == NULL) {
+			kk_err_set(err, KK_ERR_MALFORMED, "identifier %zu needs string type and value", i);
+			goto fail;
+		}
+		if (strcmp(type, "dns") != 0) {
+			kk_err_set(err, KK_ERR_UNSUPPORTED_IDENTIFIER,
+			    "identifier type \"%.20s\" is not supported; only dns", type);
+			goto fail;
+		}
+		if (strlen(value) >= sizeof(name)) {
+			kk_err_set(err, KK_ERR_REJECTED_IDENTIFIER, "name is too long");
+			goto fail;
+		}
+		strcpy(name, value);
+		kk_str_lower(name);
+		if (strncmp(name, "*.", 2) == 0) {
+			kk_err_set(err, KK_ERR_REJECTED_IDENTIFIER,
+			    "%s: wildcard names need dns-01 validation, which this CA does not offer yet",
+			    name);
+			goto fail;
+		}
+		if ((why = dns_name_problem(name)) != NULL) {
+			kk_err_set(err, KK_ERR_REJECTED_IDENTIFIER, "%.255s: %s", name, why);
+			goto fail;
+		}
+		json_array_foreach(out, j, w)
+			if (strcmp(json_string_value(json_object_get(w, "value")), name) == 0)
+				dup = 1;
+		if (!dup && json_array_append_new(out, json_pack("{s:s,s:s}", "type", "dns", "value",
+		    name)) != 0)
+			goto oom;
+	}
+	return out;
+oom:
+	kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+fail:
+	json_decref(out);
+	return NULL;
+}
+
+int
+kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *out, kk_err *err)
+{
+	const kk_policy *pol = &ra->cfg.policy;
+	json_t *ids = NULL, *v;
+	kk_authz_spec specs[KK_MAX_ORDER_NAMES];
+	char *tokens[KK_MAX_ORDER_NAMES];
+	size_t i, n = 0;
+	time_t now = kk_now();
+	time_t reuse_after = now - (time_t)kk_schedule_days(&pol->authz_reuse, now) * DAY;
+	int rc = -1;
+	kk_err e;
+
+	memset(out, 0, sizeof(*out));
+	memset(tokens, 0, sizeof(tokens));
+	if (!json_is_object(payload))
+		return kk_err_set(err, KK_ERR_MALFORMED, "newOrder payload must be a JSON object");
+	if (json_object_get(payload, "notBefore") || json_object_get(payload, "notAfter"))
+		return kk_err_set(err, KK_ERR_MALFORMED,
+		    "notBefore and notAfter are not supported: validity follows the CP and BR");
+	if ((ids = parse_identifiers(payload, err)) == NULL)
+		return -1;
+	memset(specs, 0, sizeof(specs));
+	json_array_foreach(ids, i, v) {
+		kk_authz_spec *s = &specs[n++];
+
+		s->value = json_string_value(json_object_get(v, "value"));
+		if (kk_store_authz_find_reusable(ra->store, acct->id, s->value, 0, now, reuse_after,
+		    &s->existing_id, &e) == 0)
+			continue;
+		if (e.kind != KK_ERR_NOT_FOUND) {
+			*err = e;
+			goto out;
+		}
+		s->existing_id = 0;
+		s->expires = now + (time_t)pol->pending_authz_lifetime_days * DAY;
+		/* CP 3.2.7 / RFC 8555 8.1: a fresh random value of 256 bits per challenge */
+		if ((tokens[i] = kk_random_token(32)) == NULL) {
+			kk_err_set(err, KK_ERR_INTERNAL, "cannot generate a random token");
+			goto out;
+		}
+		s->chall_types[0] = "http-01";
+		s->chall_tokens[0] = tokens[i];
+		s->n_chall = 1;
+	}
+	out->account_id = acct->id;
+	strcpy(out->status, "pending");
+	out->expires = now + (time_t)pol->order_lifetime_days * DAY;
+	if ((out->identifiers = json_dumps(ids, JSON_COMPACT)) == NULL) {
+		kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (kk_store_order_create(ra->store, out, specs, n, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	for (i = 0; i < KK_MAX_ORDER_NAMES; i++)
+		free(tokens[i]);
+	json_decref(ids);
+	if (rc != 0)
+		kk_order_clear(out);
+	return rc;
+}
+
+/* Effective authz status: a pending or valid authorization past its expiry is expired. */
+static void
+authz_effective(kk_authz *a, time_t now)
+{
+	if ((strcmp(a->status, "pending") == 0 || strcmp(a->status, "valid") == 0) &&
+	    a->expires <= now)
+		strcpy(a->status, "expired");
+}
+
+int
+kk_ra_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_authz *out, kk_err *err)
+{
+	if (kk_store_authz_get(ra->store, id, out, err) != 0)
+		return -1;
+	if (out->account_id != acct->id) {
+		kk_authz_clear(out);
+		return kk_err_set(err, KK_ERR_UNAUTHORIZED, "authorization belongs to another account");
+	}
+	authz_effective(out, kk_now());
+	return 0;
+}
+
+/* RFC 8555 7.1.6: pending orders become ready when every authorization is valid, and
+ * invalid when one fails or the order expires. */
+static int
+order_effective(kk_ra *ra, kk_order *o, kk_err *err)
+{
+	time_t now = kk_now();
+	int all_valid = 1;
+	size_t i;
+
+	if (strcmp(o->status, "pending") != 0)
+		return 0;
+	if (o->expires <= now) {
+		strcpy(o->status, "invalid");
+		return 0;
+	}
+	for (i = 0; i < o->n_authz; i++) {
+		kk_authz a;
+
+		if (kk_store_authz_get(ra->store, o->authz_ids[i], &a, err) != 0)
+			return -1;
+		authz_effective(&a, now);
+		if (strcmp(a.status, "valid") != 0)
+			all_valid = 0;
+		if (strcmp(a.status, "pending") != 0 && strcmp(a.status, "valid") != 0) {
+			strcpy(o->status, "invalid");
+			kk_authz_clear(&a);
+			return 0;
+		}
+		kk_authz_clear(&a);
+	}
+	if (all_valid)
+		strcpy(o->status, "ready");
+	return 0;
+}
+
+int
+kk_ra_order(kk_ra *ra, const kk_account *acct, int64_t id, kk_order *out, kk_err *err)
+{
+	if (kk_store_order_get(ra->store, id, out, err) != 0)
+		return -1;
+	if (out->account_id != acct->id) {
+		kk_order_clear(out);
+		return kk_err_set(err, KK_ERR_UNAUTHORIZED, "order belongs to another account");
+	}
+	if (order_effective(ra, out, err) != 0) {
+		kk_order_clear(out);
+		return -1;
+	}
+	return 0;
+}
+
+int
+kk_ra_deactivate_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_err *err)
+{
+	kk_authz a;
+	int rc;
+
+	if (kk_ra_authz(ra, acct, id, &a, err) != 0)
+		return -1;
+	/* RFC 8555 7.5.2: only pending or valid authorizations can be deactivated */
+	if (strcmp(a.status, "pending") != 0 && strcmp(a.status, "valid") != 0) {
+		kk_err_set(err, KK_ERR_MALFORMED, "authorization is %s and cannot be deactivated",
+		    a.status);
+		kk_authz_clear(&a);
+		return -1;
+	}
+	kk_authz_clear(&a);
+	rc = kk_store_authz_set_status(ra->store, id, "deactivated", err);
+	return rc;
+}
+
+int
+kk_ra_respond_challenge(kk_ra *ra, const kk_account *acct, int64_t id, kk_challenge *out,
+    int64_t *authz_id, kk_err *err)
+{
+	kk_authz a;
+	kk_err e;
+
+	if (kk_store_challenge_get(ra->store, id, out, err) != 0)
+		return -1;
+	*authz_id = out->authz_id;
+	if (kk_ra_authz(ra, acct, out->authz_id, &a, err) != 0) {
+		kk_challenge_clear(out);
+		return -1;
+	}
+	if (strcmp(out->status, "pending") == 0 && strcmp(a.status, "pending") == 0) {
+		if (kk_store_challenge_start(ra->store, id, &e) == 0) {
+			if (kk_ra_enqueue(ra, id, &e) != 0)
+				kk_log("error", "ra", "challenge %lld: %s", (long long)id, e.detail);
+		}
+		kk_challenge_clear(out);
+		if (kk_store_challenge_get(ra->store, id, out, err) != 0) {
+			kk_authz_clear(&a);
+			return -1;
+		}
+	}
+	kk_authz_clear(&a);
+	return 0;
+}
+
+void
+kk_ra_validate(kk_ra *ra, int64_t chall_id)
+{
+	const kk_policy *pol = &ra->cfg.policy;
+	kk_challenge c;
+	kk_authz a;
+	kk_account acct;
+	char *keyauth = NULL, *problem = NULL;
+	time_t now = kk_now();
+	int ok = 0;
+	kk_err e;
+
+	memset(&c, 0, sizeof(c));
+	memset(&a, 0, sizeof(a));
+	memset(&acct, 0, sizeof(acct));
+	kk_err_clear(&e);
+	if (kk_store_challenge_get(ra->store, chall_id, &c, &e) != 0 ||
+	    kk_store_authz_get(ra->store, c.authz_id, &a, &e) != 0 ||
+	    kk_store_account_get(ra->store, a.account_id, &acct, &e) != 0) {
+		kk_log("error", "ra", "validation of challenge %lld: %s", (long long)chall_id, e.detail);
+		goto out;
+	}
+	if (strcmp(c.status, "processing") != 0)
+		goto out;
+	/* CP 3.2.7: the random value may be used for at most token_lifetime_days */
+	if (now > c.created + (time_t)pol->token_lifetime_days * DAY) {
+		kk_err_set(&e, KK_ERR_UNAUTHORIZED, "the random value of this challenge is older than "
+		    "%d days (CP 3.2.7); create a new order", pol->token_lifetime_days);
+	} else if (a.expires <= now) {
+		kk_err_set(&e, KK_ERR_UNAUTHORIZED, "the authorization has expired");
+	} else if ((keyauth = kk_printf("%s.%s", c.token, acct.thumbprint)) == NULL) {
+		kk_err_set(&e, KK_ERR_INTERNAL, "out of memory");
+	} else if (strcmp(c.type, "http-01") == 0) {
+		ok = kk_va_http01(&ra->cfg.va, a.id_value, c.token, keyauth, &e) == 0;
+	} else {
+		kk_err_set(&e, KK_ERR_INTERNAL, "no validator for challenge type %s", c.type);
+	}
+	if (!ok && (problem = kk_ra_problem_json(&e)) == NULL) {
+		kk_log("error", "ra", "challenge %lld: out of memory", (long long)chall_id);
+		goto out;
+	}
+	kk_log("info", "va", "%s for %s (authz %lld, challenge %lld): %s", c.type, a.id_value,
+	    (long long)a.id, (long long)chall_id, ok ? "valid" : e.detail);
+	if (kk_store_challenge_finish(ra->store, chall_id, ok, kk_now(), problem, &e) != 0)
+		kk_log("error", "ra", "recording challenge %lld: %s", (long long)chall_id, e.detail);
+out:
+	free(keyauth);
+	free(problem);
+	kk_challenge_clear(&c);
+	kk_authz_clear(&a);
+	kk_account_clear(&acct);
+}
