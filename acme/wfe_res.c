@@ -232,6 +232,7 @@ kk_wfe_finalize(kk_wfe_ctx *c, int64_t id, kk_err *err)
 	size_t len = 0;
 	kk_order o;
 	int rc;
+	kk_err e;
 
 	if (csr64 == NULL)
 		return kk_err_set(err, KK_ERR_MALFORMED, "finalize needs a csr (base64url DER)");
@@ -239,12 +240,16 @@ kk_wfe_finalize(kk_wfe_ctx *c, int64_t id, kk_err *err)
 		return kk_err_set(err, KK_ERR_BAD_CSR, "csr is not valid base64url");
 	rc = kk_ra_finalize(c->w->ra, &c->acct, id, csr, len, err);
 	free(csr);
-	if (rc != 0 && (err->kind == KK_ERR_BAD_CSR || err->kind == KK_ERR_ORDER_NOT_READY ||
-	    err->kind == KK_ERR_UNAUTHORIZED || err->kind == KK_ERR_NOT_FOUND))
+	if (rc != 0 && err->kind != KK_ERR_INTERNAL)
 		return -1;
-	/* issuance failures are recorded in the order's error: return the order */
-	if (kk_ra_order(c->w->ra, &c->acct, id, &o, err) != 0)
+	/* an issuance failure is recorded in the order (invalid, with its error): show it;
+	 * any other failure left the order as it was and is the answer itself */
+	if (kk_ra_order(c->w->ra, &c->acct, id, &o, rc == 0 ? err : &e) != 0)
 		return -1;
+	if (rc != 0 && strcmp(o.status, "invalid") != 0) {
+		kk_order_clear(&o);
+		return -1;
+	}
 	location(c, "order", (long long)o.id);
 	order_resp(c, 200, &o);
 	kk_order_clear(&o);
