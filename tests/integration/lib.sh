@@ -130,11 +130,13 @@ PY
 }
 
 # start_dns: dnsmasq on 127.0.0.1 (8053 if free) answering 127.0.0.1 for
-# every name. Sets IT_DNSPORT.
+# every name. --local=/#/ makes every other type (AAAA, CAA, TXT) an empty
+# NOERROR answer instead of REFUSED (no upstream), so a CAA check sees "no
+# CAA records" rather than a lookup failure. Sets IT_DNSPORT.
 start_dns() {
 	local i
 	IT_DNSPORT=$(free_port 8053)
-	dnsmasq --no-resolv --no-hosts --address=/#/127.0.0.1 \
+	dnsmasq --no-resolv --no-hosts --address=/#/127.0.0.1 --local=/#/ \
 	    --port="$IT_DNSPORT" --listen-address=127.0.0.1 --bind-interfaces \
 	    --keep-in-foreground --pid-file="$IT_WORK/dnsmasq.pid" \
 	    --user="$(id -un)" --log-queries --log-facility=- \
