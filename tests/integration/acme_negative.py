@@ -49,7 +49,7 @@ def check(name, ok, detail="", pebble_differs=False):
         print(f"SKIP: {name} (pebble differs: {' '.join(str(detail).split())[:200]})")
     else:
         failed += 1
-        print(f"FAIL: {name}: {detail}")
+        print(f"FAIL: {name}: {' '.join(str(detail).split())[:400]}")
     sys.stdout.flush()
     return ok
 
@@ -342,6 +342,7 @@ def test_oversized(args, cl):
     code = int(parts[1]) if len(parts) > 1 and parts[1].isdigit() else 0
     head, _, body = resp.partition(b"\r\n\r\n")
     is_problem = b"application/problem+json" in head.lower() and b'"type"' in body
+    print(f"     1 MiB POST answered {status_line!r}")
     check("1 MiB POST refused (413, or 4xx with a problem document)",
           code == 413 or (400 <= code < 500 and is_problem),
           f"got {status_line!r} {body[:200]!r}")

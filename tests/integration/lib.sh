@@ -73,10 +73,10 @@ it_cleanup() {
 		fail "sanitizer report in the server log"
 	fi
 	if [ "$IT_FAILED" -gt 0 ] || [ "$rc" -ne 0 ]; then
-		for f in server.log dnsmasq.log; do
-			[ -s "$IT_WORK/$f" ] || continue
-			echo "==== last 60 lines of $f ===="
-			tail -n 60 "$IT_WORK/$f"
+		for f in server.log:80 dnsmasq.log:20; do
+			[ -s "$IT_WORK/${f%:*}" ] || continue
+			echo "==== last ${f#*:} lines of ${f%:*} ===="
+			tail -n "${f#*:}" "$IT_WORK/${f%:*}"
 		done
 		echo "work dir kept: $IT_WORK"
 		[ "$rc" -ne 0 ] || rc=1
