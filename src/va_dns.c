@@ -82,9 +82,21 @@ dns_try_timeout(const kk_va_cfg *cfg)
 	return tv;
 }
 
-/* A resolver that talks only to cfg's host:port, recursion desired, UDP first with the
- * EDNS-then-TCP fallback on truncation. NULL if the address is not an IP literal or
- * memory runs out. Caller frees with ldns_resolver_deep_free. */
+/* 1 if cfg names a usable resolver: an IP literal and a port (0 meaning 53). */
+static int
+dns_cfg_valid(const kk_va_cfg *cfg)
+{
+	unsigned char buf[16];
+
+	if (cfg->resolver_port < 0 || cfg->resolver_port > 65535)
+		return 0;
+	return inet_pton(AF_INET, cfg->resolver_host, buf) == 1 ||
+	    inet_pton(AF_INET6, cfg->resolver_host, buf) == 1;
+}
+
+/* A resolver that talks only to cfg's host:port (checked by dns_cfg_valid), recursion
+ * desired, UDP first with the EDNS-then-TCP fallback on truncation. NULL when memory
+ * runs out. Caller frees with ldns_resolver_deep_free. */
 static ldns_resolver *
 dns_resolver_new(const kk_va_cfg *cfg)
 {
@@ -199,8 +211,7 @@ dns_query(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t,
 	int rv = -1;
 
 	if ((res = dns_resolver_new(cfg)) == NULL) {
-		snprintf(why->text, sizeof(why->text), "resolver %s unusable",
-		    cfg->resolver_host);
+		snprintf(why->text, sizeof(why->text), "out of memory");
 		goto out;
 	}
 	if (ldns_resolver_prepare_query_pkt(&q, res, qname, t, LDNS_RR_CLASS_IN,
@@ -267,6 +278,11 @@ kk_dns_resolve(const kk_va_cfg *cfg, const char *name, char addrs[][46], size_t 
 	int rv6, rv4, rv = -1;
 
 	*n = 0;
+	if (!dns_cfg_valid(cfg)) {
+		kk_err_set(err, KK_ERR_INTERNAL, "DNS: resolver \"%s\" port %d is not an IP "
+		    "address and port", cfg->resolver_host, cfg->resolver_port);
+		goto out;
+	}
 	if (name == NULL || !dns_name_valid(name)) {
 		kk_err_set(err, KK_ERR_DNS, "DNS problem: invalid domain name \"%.*s\"",
 		    DNS_NAME_MAX, name != NULL ? name : "");

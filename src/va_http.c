@@ -30,6 +30,7 @@
 #define HTTP_QUOTE_MAX		100		/* characters of a bad body shown in a detail */
 #define VA_DEFAULT_TIMEOUT	10
 #define HTTP_CHALLENGE_PATH	"/.well-known/acme-challenge/"
+#define HTTP_HOST_CHARS		"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-."
 
 /* One validation: its configuration, its clock budget and the body of the last hop. */
 typedef struct http_ctx {
@@ -397,6 +398,13 @@ kk_va_http01(const kk_va_cfg *cfg, const char *domain, const char *token,
 	}
 	if (!http_token_valid(token)) {
 		kk_err_set(err, KK_ERR_INTERNAL, "http-01: token is not base64url");
+		goto out;
+	}
+	/* Only LDH and dots may reach the URL, so that "a@b" or "a/b" cannot make curl
+	 * fetch from another host; kk_dns_resolve checks the label rules. */
+	if (domain[0] == '\0' || strspn(domain, HTTP_HOST_CHARS) != strlen(domain)) {
+		kk_err_set(err, KK_ERR_DNS, "DNS problem: invalid domain name \"%.*s\"",
+		    HTTP_QUOTE_MAX, domain);
 		goto out;
 	}
 	if (cfg->http01_port > 0 && cfg->http01_port != 80)

@@ -25,6 +25,7 @@
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include "kakuin/util.h"
 #include "kakuin/va.h"
 
 #define KEYAUTHZ	"tok.NzbLsXh8uDCcd-6MNwXF4W_7noWXFZAfHkxZsRGC9Xs"
@@ -739,6 +740,70 @@ test_http_bad_token(void **state)
 	assert_int_equal(err.kind, KK_ERR_INTERNAL);
 }
 
+static void
+test_http_bad_domain(void **state)
+{
+	static const char *bad[] = { "", "a@ok.test", "ok.test/x", "ok.test:80",
+	    "ok.test?", "-ok.test" };
+	kk_va_cfg cfg = test_cfg(0);
+	kk_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(kk_va_http01(&cfg, bad[i], "good", KEYAUTHZ, &err), -1);
+		assert_int_equal(err.kind, KK_ERR_DNS);
+		assert_has(err.detail, "invalid domain name");
+	}
+}
+
+/* Every allocation through the kk_malloc seam may fail: the result is then an internal
+ * error, never a crash, a leak (ASan build) or a false success. */
+static void
+test_http_alloc_failures(void **state)
+{
+	kk_va_cfg cfg = test_cfg(0);
+	kk_err err;
+	long k;
+	int rv = -1;
+
+	(void)state;
+	for (k = 0; k < 50 && rv != 0; k++) {
+		kk_alloc_fail_after(k);
+		kk_err_clear(&err);
+		rv = kk_va_http01(&cfg, "ok.test", "r2", KEYAUTHZ, &err);
+		kk_alloc_fail_after(-1);
+		if (rv != 0 && err.kind != KK_ERR_INTERNAL)
+			fail_msg("after %ld allocations: %s: %s", k, kk_err_name(err.kind),
+			    err.detail);
+	}
+	assert_int_equal(rv, 0);
+	assert_true(k > 3);
+}
+
+static void
+test_resolver_misconfigured(void **state)
+{
+	kk_va_cfg cfg = test_cfg(0);
+	char addrs[4][46];
+	size_t n = 7;
+	kk_err err;
+
+	(void)state;
+	strcpy(cfg.resolver_host, "dns.example");
+	assert_int_equal(kk_dns_resolve(&cfg, "ok.test", addrs, 4, &n, &err), -1);
+	assert_int_equal(n, 0);
+	assert_int_equal(err.kind, KK_ERR_INTERNAL);
+	assert_has(err.detail, "dns.example");
+	cfg = test_cfg(0);
+	cfg.resolver_port = 70000;
+	assert_int_equal(kk_dns_resolve(&cfg, "ok.test", addrs, 4, &n, &err), -1);
+	assert_int_equal(err.kind, KK_ERR_INTERNAL);
+	/* the http-01 path reports the same */
+	assert_int_equal(kk_va_http01(&cfg, "ok.test", "good", KEYAUTHZ, &err), -1);
+	assert_int_equal(err.kind, KK_ERR_INTERNAL);
+}
+
 #define CASE(fn, c)	{ "test_" #c, fn, NULL, NULL, &c }
 
 int
@@ -773,6 +838,9 @@ main(void)
 		CASE(test_http_case, http_nxdomain),
 		cmocka_unit_test(test_http_refused),
 		cmocka_unit_test(test_http_bad_token),
+		cmocka_unit_test(test_http_bad_domain),
+		cmocka_unit_test(test_http_alloc_failures),
+		cmocka_unit_test(test_resolver_misconfigured),
 	};
 
 	return cmocka_run_group_tests(tests, servers_start, servers_stop);
