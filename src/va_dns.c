@@ -1,0 +1,311 @@
+/*
+ * Validation authority: address lookups (include/kakuin/va.h).
+ *
+ * Every query goes to the one resolver in kk_va_cfg, never to /etc/resolv.conf, so the
+ * operator decides which recursive resolver the CA trusts (CP 3.2.2.4 validations depend
+ * on it). A fresh libldns resolver per query keeps this reentrant: nothing is shared
+ * between threads, and a timeout on one query does not mark the server dead for the next.
+ *
+ * Messages follow Boulder's wording so clients see familiar problem details:
+ * "DNS problem: NXDOMAIN looking up A for example.com - ...".
+ */
+#include <arpa/inet.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <ldns/ldns.h>
+#include "kakuin/va.h"
+
+#define DNS_NAME_MAX		253	/* RFC 1035 2.3.4, presentation form without the root dot */
+#define DNS_LABEL_MAX		63
+#define DNS_CNAME_HOPS		8	/* CNAME links followed inside one answer */
+#define DNS_TRIES		2	/* sends per query (ldns "retry") */
+#define DNS_TRY_MS_MIN		500
+#define DNS_TRY_MS_MAX		3000
+#define DNS_DEFAULT_PORT	53
+#define VA_DEFAULT_TIMEOUT	10
+
+/* The outcome of one query when it yields no usable answer, e.g. "NXDOMAIN". */
+typedef struct dns_why {
+	char text[96];
+} dns_why;
+
+/* 1 if c is a letter, digit or hyphen (RFC 1123 2.1 LDH). */
+static int
+dns_ldh(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9') || c == '-';
+}
+
+/* 1 if name is a syntactically valid host name: LDH labels of 1..63 octets that neither
+ * start nor end with a hyphen, 253 octets in all, no trailing dot (RFC 1035 2.3.1,
+ * RFC 1123 2.1). */
+static int
+dns_name_valid(const char *name)
+{
+	size_t len, label = 0, i;
+
+	len = strlen(name);
+	if (len == 0 || len > DNS_NAME_MAX)
+		return 0;
+	for (i = 0; i <= len; i++) {
+		if (name[i] == '.' || name[i] == '\0') {
+			if (label == 0 || label > DNS_LABEL_MAX || name[i - 1] == '-')
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!dns_ldh(name[i]) || (label == 0 && name[i] == '-'))
+			return 0;
+		label++;
+	}
+	return 1;
+}
+
+/* Per-send timeout: an eighth of the validation budget, clamped, so that two sends for
+ * each of AAAA and A still leave most of the budget for the HTTP fetch. */
+static struct timeval
+dns_try_timeout(const kk_va_cfg *cfg)
+{
+	struct timeval tv;
+	long ms;
+
+	ms = (long)(cfg->timeout_sec > 0 ? cfg->timeout_sec : VA_DEFAULT_TIMEOUT) * 1000 / 8;
+	if (ms < DNS_TRY_MS_MIN)
+		ms = DNS_TRY_MS_MIN;
+	if (ms > DNS_TRY_MS_MAX)
+		ms = DNS_TRY_MS_MAX;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return tv;
+}
+
+/* 1 if cfg names a usable resolver: an IP literal and a port (0 meaning 53). */
+static int
+dns_cfg_valid(const kk_va_cfg *cfg)
+{
+	unsigned char buf[16];
+
+	if (cfg->resolver_port < 0 || cfg->resolver_port > 65535)
+		return 0;
+	return inet_pton(AF_INET, cfg->resolver_host, buf) == 1 ||
+	    inet_pton(AF_INET6, cfg->resolver_host, buf) == 1;
+}
+
+/* A resolver that talks only to cfg's host:port (checked by dns_cfg_valid), recursion
+ * desired, UDP first with the EDNS-then-TCP fallback on truncation. NULL when memory
+ * runs out. Caller frees with ldns_resolver_deep_free. */
+static ldns_resolver *
+dns_resolver_new(const kk_va_cfg *cfg)
+{
+	ldns_resolver *res = NULL;
+	ldns_rdf *ns = NULL;
+	ldns_rdf_type t;
+
+	t = strchr(cfg->resolver_host, ':') != NULL ? LDNS_RDF_TYPE_AAAA : LDNS_RDF_TYPE_A;
+	if ((ns = ldns_rdf_new_frm_str(t, cfg->resolver_host)) == NULL)
+		goto out;
+	if ((res = ldns_resolver_new()) == NULL)
+		goto out;
+	if (ldns_resolver_push_nameserver(res, ns) != LDNS_STATUS_OK) {
+		ldns_resolver_deep_free(res);
+		res = NULL;
+		goto out;
+	}
+	ldns_resolver_set_port(res, (uint16_t)(cfg->resolver_port > 0 ?
+	    cfg->resolver_port : DNS_DEFAULT_PORT));
+	ldns_resolver_set_recursive(res, true);
+	ldns_resolver_set_fallback(res, true);
+	ldns_resolver_set_usevc(res, false);
+	ldns_resolver_set_defnames(res, false);
+	ldns_resolver_set_dnsrch(res, false);
+	ldns_resolver_set_random(res, false);
+	ldns_resolver_set_fail(res, false);
+	ldns_resolver_set_retry(res, DNS_TRIES);
+	ldns_resolver_set_timeout(res, dns_try_timeout(cfg));
+out:
+	ldns_rdf_deep_free(ns);
+	return res;
+}
+
+/* 1 if ans answers q: a response with the same ID and the same single question. The
+ * UDP socket is unconnected, so anything that reaches it first would otherwise count. */
+static int
+dns_answer_matches(const ldns_pkt *q, const ldns_pkt *ans)
+{
+	const ldns_rr *qq, *aq;
+
+	if (!ldns_pkt_qr(ans) || ldns_pkt_id(ans) != ldns_pkt_id(q))
+		return 0;
+	if (ldns_pkt_qdcount(ans) != 1)
+		return 0;
+	qq = ldns_rr_list_rr(ldns_pkt_question(q), 0);
+	aq = ldns_rr_list_rr(ldns_pkt_question(ans), 0);
+	return aq != NULL && ldns_rr_get_type(aq) == ldns_rr_get_type(qq) &&
+	    ldns_dname_compare(ldns_rr_owner(aq), ldns_rr_owner(qq)) == 0;
+}
+
+/* Appends the address in rdf (A or AAAA wire form) to addrs as a numeric string. */
+static void
+dns_add_addr(const ldns_rdf *rdf, char addrs[][46], size_t max, size_t *n)
+{
+	int af;
+
+	if (*n >= max)
+		return;
+	if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_A && ldns_rdf_size(rdf) == 4)
+		af = AF_INET;
+	else if (ldns_rdf_get_type(rdf) == LDNS_RDF_TYPE_AAAA && ldns_rdf_size(rdf) == 16)
+		af = AF_INET6;
+	else
+		return;
+	if (inet_ntop(af, ldns_rdf_data(rdf), addrs[*n], 46) != NULL)
+		(*n)++;
+}
+
+/* Collects the addresses of type t for qname from the answer section, following the
+ * CNAME chain that starts at qname inside the same answer (RFC 1034 3.6.2). A chain
+ * longer than DNS_CNAME_HOPS yields nothing. */
+static void
+dns_collect(const ldns_pkt *ans, const ldns_rdf *qname, ldns_rr_type t,
+    char addrs[][46], size_t max, size_t *n)
+{
+	const ldns_rr_list *list = ldns_pkt_answer(ans);
+	const ldns_rdf *owner = qname, *next;
+	const ldns_rr *rr;
+	size_t i, before = *n;
+	int hop;
+
+	for (hop = 0; hop <= DNS_CNAME_HOPS; hop++) {
+		next = NULL;
+		for (i = 0; i < ldns_rr_list_rr_count(list); i++) {
+			rr = ldns_rr_list_rr(list, i);
+			if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
+			    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
+				continue;
+			if (ldns_rr_get_type(rr) == t && ldns_rr_rd_count(rr) == 1)
+				dns_add_addr(ldns_rr_rdf(rr, 0), addrs, max, n);
+			else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+			    ldns_rr_rd_count(rr) == 1)
+				next = ldns_rr_rdf(rr, 0);
+		}
+		if (*n > before || next == NULL)
+			return;
+		owner = next;
+	}
+}
+
+/* Sends one query of type t for qname and appends what it finds to addrs. 0 when the
+ * resolver answered NOERROR (possibly with no records of type t); -1 with why set on
+ * NXDOMAIN, SERVFAIL, another rcode, a timeout or a local failure. */
+static int
+dns_query(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t,
+    char addrs[][46], size_t max, size_t *n, dns_why *why)
+{
+	ldns_resolver *res = NULL;
+	ldns_pkt *q = NULL, *ans = NULL;
+	ldns_lookup_table *rc;
+	ldns_status st;
+	int rv = -1;
+
+	if ((res = dns_resolver_new(cfg)) == NULL) {
+		snprintf(why->text, sizeof(why->text), "out of memory");
+		goto out;
+	}
+	if (ldns_resolver_prepare_query_pkt(&q, res, qname, t, LDNS_RR_CLASS_IN,
+	    LDNS_RD) != LDNS_STATUS_OK) {
+		snprintf(why->text, sizeof(why->text), "query could not be built");
+		goto out;
+	}
+	st = ldns_resolver_send_pkt(&ans, res, q);
+	if (st == LDNS_STATUS_NETWORK_ERR || st == LDNS_STATUS_RES_NO_NS) {
+		snprintf(why->text, sizeof(why->text), "query timed out");
+		goto out;
+	}
+	if (st != LDNS_STATUS_OK || ans == NULL) {
+		snprintf(why->text, sizeof(why->text), "networking error (%s)",
+		    ldns_get_errorstr_by_id(st));
+		goto out;
+	}
+	if (!dns_answer_matches(q, ans)) {
+		snprintf(why->text, sizeof(why->text), "mismatched response");
+		goto out;
+	}
+	switch (ldns_pkt_get_rcode(ans)) {
+	case LDNS_RCODE_NOERROR:
+		dns_collect(ans, qname, t, addrs, max, n);
+		rv = 0;
+		break;
+	case LDNS_RCODE_NXDOMAIN:
+		snprintf(why->text, sizeof(why->text), "NXDOMAIN");
+		break;
+	case LDNS_RCODE_SERVFAIL:
+		snprintf(why->text, sizeof(why->text), "SERVFAIL");
+		break;
+	default:
+		rc = ldns_lookup_by_id(ldns_rcodes, ldns_pkt_get_rcode(ans));
+		snprintf(why->text, sizeof(why->text), "%s", rc != NULL ? rc->name : "rcode");
+		break;
+	}
+out:
+	ldns_pkt_free(ans);
+	ldns_pkt_free(q);
+	ldns_resolver_deep_free(res);
+	return rv;
+}
+
+/* The hint Boulder appends to the two rcodes subscribers most often cause. */
+static const char *
+dns_hint(const dns_why *why)
+{
+	if (strcmp(why->text, "NXDOMAIN") == 0)
+		return " - check that a DNS record exists for this domain";
+	if (strcmp(why->text, "SERVFAIL") == 0)
+		return " - the domain's nameservers may be malfunctioning";
+	return "";
+}
+
+/* AAAA first, then A, so addrs lists IPv6 before IPv4 (the order http-01 dials in). A
+ * failure of one type is tolerated when the other yields addresses, as in Boulder. */
+int
+kk_dns_resolve(const kk_va_cfg *cfg, const char *name, char addrs[][46], size_t max,
+    size_t *n, kk_err *err)
+{
+	ldns_rdf *qname = NULL;
+	dns_why why6, why4;
+	int rv6, rv4, rv = -1;
+
+	*n = 0;
+	if (!dns_cfg_valid(cfg)) {
+		kk_err_set(err, KK_ERR_INTERNAL, "DNS: resolver \"%s\" port %d is not an IP "
+		    "address and port", cfg->resolver_host, cfg->resolver_port);
+		goto out;
+	}
+	if (name == NULL || !dns_name_valid(name)) {
+		kk_err_set(err, KK_ERR_DNS, "DNS problem: invalid domain name \"%.*s\"",
+		    DNS_NAME_MAX, name != NULL ? name : "");
+		goto out;
+	}
+	if ((qname = ldns_dname_new_frm_str(name)) == NULL) {
+		kk_err_set(err, KK_ERR_INTERNAL, "DNS: out of memory for %s", name);
+		goto out;
+	}
+	rv6 = dns_query(cfg, qname, LDNS_RR_TYPE_AAAA, addrs, max, n, &why6);
+	rv4 = dns_query(cfg, qname, LDNS_RR_TYPE_A, addrs, max, n, &why4);
+	if (*n > 0)
+		rv = 0;
+	else if (rv4 == -1)
+		kk_err_set(err, KK_ERR_DNS, "DNS problem: %s looking up A for %s%s",
+		    why4.text, name, dns_hint(&why4));
+	else if (rv6 == -1)
+		kk_err_set(err, KK_ERR_DNS, "DNS problem: %s looking up AAAA for %s%s",
+		    why6.text, name, dns_hint(&why6));
+	else
+		kk_err_set(err, KK_ERR_DNS,
+		    "DNS problem: no valid A or AAAA records found for %s", name);
+out:
+	ldns_rdf_deep_free(qname);
+	return rv;
+}
