@@ -123,9 +123,14 @@ init_new_token(const kk_signer_cfg *cfg, kk_err *err)
 {
 	PKCS11_CTX *ctx = NULL;
 	PKCS11_SLOT *slots = NULL, *slot;
+	char label[33];
 	unsigned int n = 0;
 	int rc = -1;
 
+	/* C_InitToken reads exactly 32 blank-padded octets (PKCS#11 CK_TOKEN_INFO.label) */
+	if (strlen(cfg->token_label) > 32)
+		return kk_err_set(err, KK_ERR_INTERNAL, "token label longer than 32 octets");
+	snprintf(label, sizeof(label), "%-32s", cfg->token_label);
 	if (load_module(cfg, &ctx, &slots, &n, err) != 0)
 		return -1;
 	if (find_token(slots, n, cfg->token_label) != NULL) {
@@ -136,7 +141,7 @@ init_new_token(const kk_signer_cfg *cfg, kk_err *err)
 		kk_err_set(err, KK_ERR_INTERNAL, "no free PKCS#11 slot for token %s", cfg->token_label);
 		goto out;
 	}
-	if (PKCS11_init_token(slot->token, cfg->so_pin, cfg->token_label) != 0) {
+	if (PKCS11_init_token(slot->token, cfg->so_pin, label) != 0) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot initialise token %s", cfg->token_label);
 		goto out;
 	}
@@ -296,7 +301,9 @@ find_key(kk_signer *s, const char *label, PKCS11_KEY **out, kk_err *err)
 }
 
 /* A plain OpenSSL copy of the key's public half (no libp11 method attached), so callers
- * can use it after the signer is closed. Call with s->lock held. Caller frees *out. */
+ * can use it after the signer is closed. Taken from the private key object, which
+ * carries only CKA_MODULUS and CKA_PUBLIC_EXPONENT: libp11 0.4.12 leaks the object
+ * behind PKCS11_get_public_key. Call with s->lock held. Caller frees *out. */
 static int
 public_key_locked(kk_signer *s, const char *label, EVP_PKEY **out, kk_err *err)
 {
@@ -308,7 +315,7 @@ public_key_locked(kk_signer *s, const char *label, EVP_PKEY **out, kk_err *err)
 
 	if (find_key(s, label, &key, err) != 0)
 		return -1;
-	if ((pk = PKCS11_get_public_key(key)) == NULL ||
+	if ((pk = PKCS11_get_private_key(key)) == NULL ||
 	    (len = i2d_PUBKEY(pk, &der)) <= 0) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot read the public key %s", label);
 		kk_err_append_openssl(err);
