@@ -204,27 +204,27 @@ asn1_time_to_time_t(const ASN1_TIME *t, time_t *out)
 	return 0;
 }
 
-/* Loads a PEM certificate file. Caller frees *out. */
+/* The first certificate of chain.pem is the issuing CA's (issuing then root), so the
+ * chain served with every certificate is the one this CA signs under. */
 static int
-load_cert(const char *path, X509 **out, kk_err *err)
+issuing_from_chain(kk_ca *ca, const char *path, kk_err *err)
 {
-	char *pem = NULL;
-	size_t len = 0;
 	BIO *b = NULL;
 	int rc = -1;
 
-	if (kk_file_read(path, PEM_MAX, &pem, &len, err) != 0)
-		return -1;
-	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL ||
-	    (*out = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
-		kk_err_set(err, KK_ERR_INTERNAL, "%s: not a PEM certificate", path);
+	if ((b = BIO_new_mem_buf(ca->chain_pem, -1)) == NULL ||
+	    (ca->issuing = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL) {
+		kk_err_set(err, KK_ERR_INTERNAL, "%s: no PEM certificate", path);
 		kk_err_append_openssl(err);
+		goto out;
+	}
+	if (asn1_time_to_time_t(X509_get0_notAfter(ca->issuing), &ca->issuing_not_after) != 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "%s: bad notAfter", path);
 		goto out;
 	}
 	rc = 0;
 out:
 	BIO_free(b);
-	free(pem);
 	return rc;
 }
 
@@ -255,13 +255,9 @@ kk_ca_open(kk_ca **out, const kk_paths *p, const kk_policy *pol, kk_err *err)
 	if ((ca = kk_calloc(1, sizeof(*ca))) == NULL)
 		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 	ca->pol = *pol;
-	if (load_cert(p->issuing_pem, &ca->issuing, err) != 0 ||
-	    kk_file_read(p->chain_pem, PEM_MAX, &ca->chain_pem, NULL, err) != 0)
+	if (kk_file_read(p->chain_pem, PEM_MAX, &ca->chain_pem, NULL, err) != 0 ||
+	    issuing_from_chain(ca, p->chain_pem, err) != 0)
 		goto fail;
-	if (asn1_time_to_time_t(X509_get0_notAfter(ca->issuing), &ca->issuing_not_after) != 0) {
-		kk_err_set(err, KK_ERR_INTERNAL, "%s: bad notAfter", p->issuing_pem);
-		goto fail;
-	}
 	if (kk_signer_setup_load(&setup, p, 0, err) != 0 ||
 	    kk_signer_open(&ca->signer, &setup.cfg, err) != 0)
 		goto fail;
@@ -627,9 +623,10 @@ lint_key_ids(X509 *c, X509 *issuing, kk_err *err)
 	return 0;
 }
 
-/* The basic fields of CP table 7.1-1. */
+/* The basic fields of CP table 7.1-1; the validity limit is the policy's for the
+ * certificate's own notBefore. */
 static int
-lint_fields(kk_ca *ca, X509 *c, const char *cn, time_t nb, int days, kk_err *err)
+lint_fields(kk_ca *ca, X509 *c, const char *cn, time_t nb, kk_err *err)
 {
 	const ASN1_INTEGER *sn = X509_get0_serialNumber(c);
 	const X509_NAME *subj = X509_get_subject_name(c);
@@ -653,7 +650,8 @@ lint_fields(kk_ca *ca, X509 *c, const char *cn, time_t nb, int days, kk_err *err
 		return lint_fail(err, "subject C/ST/L/O/CN missing or wrong");
 	if (asn1_time_to_time_t(X509_get0_notBefore(c), &cnb) != 0 ||
 	    asn1_time_to_time_t(X509_get0_notAfter(c), &cna) != 0 || cnb != nb || cna < cnb ||
-	    cna - cnb + 1 > (time_t)days * 86400 || cna > ca->issuing_not_after)
+	    cna - cnb + 1 > (time_t)kk_policy_validity_days(&ca->pol, cnb) * 86400 ||
+	    cna > ca->issuing_not_after)
 		return lint_fail(err, "validity exceeds the maximum (BR 6.3.2)");
 	if (pk == NULL || EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
 	    EVP_PKEY_get_bits(pk) < ca->pol.rsa_min_bits)
@@ -667,7 +665,7 @@ lint_fields(kk_ca *ca, X509 *c, const char *cn, time_t nb, int days, kk_err *err
 /* Parses the throwaway-signed certificate DER and checks it against the profile. */
 static int
 lint(kk_ca *ca, const unsigned char *der, long len, const char *const *names, size_t n,
-    time_t nb, int days, kk_err *err)
+    time_t nb, kk_err *err)
 {
 	const unsigned char *p = der;
 	X509 *c = NULL;
@@ -677,7 +675,7 @@ lint(kk_ca *ca, const unsigned char *der, long len, const char *const *names, si
 		kk_err_set(err, KK_ERR_INTERNAL, "lint: the certificate does not parse");
 		goto out;
 	}
-	if (lint_fields(ca, c, names[0], nb, days, err) != 0 ||
+	if (lint_fields(ca, c, names[0], nb, err) != 0 ||
 	    lint_extension_set(c, err) != 0 || lint_san(c, names, n, err) != 0 ||
 	    lint_policies(c, &ca->pol, err) != 0 || lint_urls(c, &ca->pol, err) != 0 ||
 	    lint_key_ids(c, ca->issuing, err) != 0)
@@ -758,7 +756,7 @@ kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *co
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode the certificate");
 		goto out;
 	}
-	if (lint(ca, der, len, names, n_names, now, days, err) != 0)
+	if (lint(ca, der, len, names, n_names, now, err) != 0)
 		goto out;
 	/* the TBS bytes exactly as parsed and linted */
 	if (tbs_of(der, len, &tbs, &n) != 0 || (*tbs_der = kk_malloc(n)) == NULL) {

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -141,43 +140,24 @@ read_cert(const char *path, kk_err *err)
 	return x;
 }
 
-/* PEM text of x appended to *buf (grown with realloc). */
-static int
-append_pem(char **buf, X509 *x, kk_err *err)
-{
-	BIO *b = NULL;
-	char *data, *nb;
-	long n;
-	size_t old = *buf != NULL ? strlen(*buf) : 0;
-	int rc = -1;
-
-	if ((b = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(b, x) != 1 ||
-	    (n = BIO_get_mem_data(b, &data)) <= 0) {
-		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode a certificate as PEM");
-		goto out;
-	}
-	if ((nb = realloc(*buf, old + (size_t)n + 1)) == NULL) {
-		kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
-		goto out;
-	}
-	memcpy(nb + old, data, (size_t)n);
-	nb[old + (size_t)n] = '\0';
-	*buf = nb;
-	rc = 0;
-out:
-	BIO_free(b);
-	return rc;
-}
-
+/* Writes a, then b if not NULL, as PEM to path (mode 0644: certificates are public). */
 static int
 write_certs(const char *path, X509 *a, X509 *b, kk_err *err)
 {
-	char *pem = NULL;
+	BIO *bio = NULL;
+	char *data;
+	long n;
 	int rc = -1;
 
-	if (append_pem(&pem, a, err) == 0 && (b == NULL || append_pem(&pem, b, err) == 0))
-		rc = kk_file_write(path, pem, strlen(pem), 0644, err);
-	free(pem);
+	if ((bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(bio, a) != 1 ||
+	    (b != NULL && PEM_write_bio_X509(bio, b) != 1) ||
+	    (n = BIO_get_mem_data(bio, &data)) <= 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode %s as PEM", path);
+		goto out;
+	}
+	rc = kk_file_write(path, data, (size_t)n, 0644, err);
+out:
+	BIO_free(bio);
 	return rc;
 }
 
@@ -235,20 +215,20 @@ new_cert(const kk_policy *pol, X509 *issuer, X509_NAME *subject, EVP_PKEY *key, 
 	return x;
 }
 
-/* extensions[] = { nid, value } pairs, added in order; issuer NULL = x itself. */
+/* An extension in OpenSSL config syntax (kk_ca_add_ext). */
 struct ext {
 	int nid;
 	const char *value;
 };
 
+/* Adds e[0..n) in order; issuer NULL = x itself (self-signed). */
 static int
 add_exts(X509 *x, X509 *issuer, const struct ext *e, size_t n, kk_err *err)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (e[i].value != NULL &&
-		    kk_ca_add_ext(x, issuer != NULL ? issuer : x, e[i].nid, e[i].value, err) != 0)
+		if (kk_ca_add_ext(x, issuer != NULL ? issuer : x, e[i].nid, e[i].value, err) != 0)
 			return -1;
 	return 0;
 }
@@ -460,24 +440,38 @@ kk_ca_init(const kk_paths *p, const kk_policy *pol, kk_err *err)
 	kk_signer *s = NULL;
 	EVP_PKEY *keys[3] = { NULL, NULL, NULL };
 	X509 *root = NULL, *issuing = NULL, *tls_ca = NULL;
-	int rc = -1;
+	int made = 0, rc = -1;
 
 	if (init_token_and_keys(p, pol, &s, keys, err) != 0)
 		goto out;
-	if (load_existing(p->root_pem, keys[0], &root, err) != 0 ||
-	    (root == NULL && store_new(p->root_pem, root = make_self_signed(s, pol, KK_KEY_ROOT,
-		&pol->root_dn, keys[0], pol->root_validity_days, err), err) != 0))
+	if (load_existing(p->root_pem, keys[0], &root, err) != 0)
 		goto out;
-	if (load_existing(p->issuing_pem, keys[1], &issuing, err) != 0 ||
-	    (issuing == NULL && store_new(p->issuing_pem,
-		issuing = make_issuing(s, pol, root, keys[1], err), err) != 0))
+	if (root == NULL) {
+		root = make_self_signed(s, pol, KK_KEY_ROOT, &pol->root_dn, keys[0],
+		    pol->root_validity_days, err);
+		if (store_new(p->root_pem, root, err) != 0)
+			goto out;
+		made = 1;
+	}
+	if (load_existing(p->issuing_pem, keys[1], &issuing, err) != 0)
 		goto out;
-	if (!kk_file_exists(p->chain_pem) && write_certs(p->chain_pem, issuing, root, err) != 0)
+	if (issuing == NULL) {
+		issuing = make_issuing(s, pol, root, keys[1], err);
+		if (store_new(p->issuing_pem, issuing, err) != 0)
+			goto out;
+		made = 1;
+	}
+	if ((made || !kk_file_exists(p->chain_pem)) &&
+	    write_certs(p->chain_pem, issuing, root, err) != 0)
 		goto out;
-	if (load_existing(p->tls_ca_pem, keys[2], &tls_ca, err) != 0 ||
-	    (tls_ca == NULL && store_new(p->tls_ca_pem, tls_ca = make_self_signed(s, pol,
-		KK_KEY_TLS_CA, &pol->tls_ca_dn, keys[2], pol->issuing_validity_days, err), err) != 0))
+	if (load_existing(p->tls_ca_pem, keys[2], &tls_ca, err) != 0)
 		goto out;
+	if (tls_ca == NULL) {
+		tls_ca = make_self_signed(s, pol, KK_KEY_TLS_CA, &pol->tls_ca_dn, keys[2],
+		    pol->issuing_validity_days, err);
+		if (store_new(p->tls_ca_pem, tls_ca, err) != 0)
+			goto out;
+	}
 	if (ensure_tls_server(s, pol, p, tls_ca, err) != 0)
 		goto out;
 	rc = 0;

@@ -4,7 +4,6 @@
  * for exactly the order's identifiers). Every refusal is badCSR with a detail that
  * tells the subscriber what to change.
  */
-#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <openssl/err.h>

@@ -536,6 +536,34 @@ test_plan_refuses(void **state)
 	kk_clock_set(t_init);
 }
 
+/* Certificates on disk must belong to the token's keys. */
+static void
+test_mismatch_refused(void **state)
+{
+	char *chain = slurp(paths.chain_pem), *root = slurp(paths.root_pem);
+	char *tls_ca = slurp(paths.tls_ca_pem);
+	kk_ca *ca = NULL;
+	kk_err err;
+
+	(void)state;
+	/* chain.pem starting with the root: not the issuing key */
+	assert_int_equal(kk_file_write(paths.chain_pem, root, strlen(root), 0644, &err), 0);
+	assert_int_equal(kk_ca_open(&ca, &paths, &pol, &err), -1);
+	assert_int_equal(err.kind, KK_ERR_INTERNAL);
+	assert_non_null(strstr(err.detail, "does not match"));
+	assert_null(ca);
+	assert_int_equal(kk_file_write(paths.chain_pem, chain, strlen(chain), 0644, &err), 0);
+	/* init keeps files, so a foreign TLS CA certificate is an error, not overwritten */
+	assert_int_equal(kk_file_write(paths.tls_ca_pem, root, strlen(root), 0644, &err), 0);
+	assert_int_equal(kk_ca_init(&paths, &pol, &err), -1);
+	assert_non_null(strstr(err.detail, "does not match its key"));
+	assert_int_equal(kk_file_write(paths.tls_ca_pem, tls_ca, strlen(tls_ca), 0644, &err), 0);
+	assert_int_equal(kk_ca_init(&paths, &pol, &err), 0);
+	assert_int_equal(kk_ca_open(&ca, &paths, &pol, &err), 0);
+	kk_ca_free(ca);
+	free(chain), free(root), free(tls_ca);
+}
+
 static void
 test_open_without_init(void **state)
 {
@@ -564,6 +592,7 @@ main(void)
 		cmocka_unit_test(test_validity_cap),
 		cmocka_unit_test(test_serial),
 		cmocka_unit_test(test_plan_refuses),
+		cmocka_unit_test(test_mismatch_refused),
 		cmocka_unit_test(test_open_without_init),
 	};
 
