@@ -55,6 +55,16 @@ void kk_ca_free(kk_ca *ca);
 const char *kk_ca_chain_pem(const kk_ca *ca);
 const X509 *kk_ca_issuing_cert(const kk_ca *ca);
 
+/* Shared by `kakuin init` and the publishers (e.g. an OCSP responder certificate, CP
+ * table 7.1-2): signs cert, whose fields and extensions are already set, with the token
+ * key under label (sha256WithRSAEncryption), assembles the Certificate (RFC 5280 4.1)
+ * and verifies it with that key's public half. *out (caller frees) is the result. */
+int kk_ca_sign_x509(kk_signer *s, const char *label, X509 *cert, X509 **out, kk_err *err);
+/* Adds one extension in OpenSSL's config syntax (e.g. NID_key_usage,
+ * "critical,keyCertSign,cRLSign"); issuer may be cert itself (self-signed) for
+ * authorityKeyIdentifier. */
+int kk_ca_add_ext(X509 *cert, X509 *issuer, int nid, const char *value, kk_err *err);
+
 /* Subject of a subscriber certificate: C from policy, the rest from the organization. */
 typedef struct kk_subject {
 	const char *o, *ou, *l, *st; /* ou may be NULL or "" */
