@@ -1,0 +1,320 @@
+/* Authorizations and challenges in the SQLite store (include/kakuin/store.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "kakuin/clock.h"
+#include "kakuin/util.h"
+#include "store_internal.h"
+
+void
+kk_challenge_clear(kk_challenge *c)
+{
+	if (c == NULL)
+		return;
+	free(c->token);
+	free(c->error);
+	memset(c, 0, sizeof(*c));
+}
+
+void
+kk_authz_clear(kk_authz *a)
+{
+	size_t i;
+
+	if (a == NULL)
+		return;
+	free(a->id_value);
+	for (i = 0; i < KK_MAX_CHALLENGES; i++)
+		kk_challenge_clear(&a->chall[i]);
+	memset(a, 0, sizeof(*a));
+}
+
+#define CHALLENGE_SELECT "SELECT id, authz_id, type, token, status, created, " \
+	"coalesce(validated, 0), error FROM challenges "
+
+/* Reads one CHALLENGE_SELECT row into *c (strings kk_malloc'd). */
+static int
+challenge_row(sqlite3_stmt *s, kk_challenge *c, kk_err *err)
+{
+	c->id = sqlite3_column_int64(s, 0);
+	c->authz_id = sqlite3_column_int64(s, 1);
+	store_col_copy(s, 2, c->type, sizeof(c->type));
+	store_col_copy(s, 4, c->status, sizeof(c->status));
+	c->created = (time_t)sqlite3_column_int64(s, 5);
+	c->validated = (time_t)sqlite3_column_int64(s, 6);
+	if (store_col_str(s, 3, &c->token) != 0 || store_col_str(s, 7, &c->error) != 0)
+		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* Fills a->chall from the database, oldest first. */
+static int
+authz_challenges(kk_store *st, kk_authz *a, kk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (store_prep(st, &s, err, CHALLENGE_SELECT "WHERE authz_id = ? ORDER BY id",
+	    "I", a->id) != 0)
+		return -1;
+	while ((rc = store_step(st, s, err, "challenges")) == 1) {
+		if (a->n_chall == KK_MAX_CHALLENGES) {
+			rc = kk_err_set(err, KK_ERR_INTERNAL, "authorization %lld has too many "
+			    "challenges", (long long)a->id);
+			break;
+		}
+		if ((rc = challenge_row(s, &a->chall[a->n_chall++], err)) != 0)
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+authz_get_locked(kk_store *st, int64_t id, kk_authz *a, kk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = store_prep(st, &s, err, "SELECT id, account_id, id_type, id_value, "
+	    "wildcard, status, expires, coalesce(validated, 0) FROM authorizations "
+	    "WHERE id = ?", "I", id)) != 0)
+		return -1;
+	if ((rc = store_step(st, s, err, "authorization")) <= 0) {
+		if (rc == 0)
+			rc = kk_err_set(err, KK_ERR_NOT_FOUND, "authorization %lld not found",
+			    (long long)id);
+		goto out;
+	}
+	a->id = sqlite3_column_int64(s, 0);
+	a->account_id = sqlite3_column_int64(s, 1);
+	store_col_copy(s, 2, a->id_type, sizeof(a->id_type));
+	a->wildcard = sqlite3_column_int(s, 4);
+	store_col_copy(s, 5, a->status, sizeof(a->status));
+	a->expires = (time_t)sqlite3_column_int64(s, 6);
+	a->validated = (time_t)sqlite3_column_int64(s, 7);
+	if (store_col_str(s, 3, &a->id_value) != 0) {
+		rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	rc = authz_challenges(st, a, err);
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Fills *out with the authorization and its challenges (caller clears it with
+ * kk_authz_clear). */
+int
+kk_store_authz_get(kk_store *st, int64_t id, kk_authz *out, kk_err *err)
+{
+	kk_authz a;
+	int rc;
+
+	memset(&a, 0, sizeof(a));
+	store_lock(st);
+	if ((rc = store_begin(st, err)) == 0)
+		rc = store_end(st, authz_get_locked(st, id, &a, err), err);
+	store_unlock(st);
+	if (rc == 0)
+		*out = a;
+	else
+		kk_authz_clear(&a);
+	return rc;
+}
+
+/* BR 4.2.1 data reuse: the caller passes the oldest validation time its policy
+ * still accepts; expiry is compared with the caller's now (kk_now). */
+int
+kk_store_authz_find_reusable(kk_store *st, int64_t account_id, const char *value, int wildcard,
+    time_t now, time_t validated_after, int64_t *authz_id, kk_err *err)
+{
+	int rc;
+
+	if (value == NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "no identifier value");
+	store_lock(st);
+	rc = store_get_int64(st, authz_id, err, "SELECT id FROM authorizations WHERE "
+	    "account_id = ? AND id_value = ? AND wildcard = ? AND status = 'valid' AND "
+	    "expires > ? AND validated >= ? ORDER BY validated DESC, id DESC LIMIT 1",
+	    "IsiTT", account_id, value, wildcard ? 1 : 0, now, validated_after);
+	store_unlock(st);
+	if (rc == 0)
+		return kk_err_set(err, KK_ERR_NOT_FOUND, "no reusable authorization for %s",
+		    value);
+	return rc < 0 ? -1 : 0;
+}
+
+/* An authorization with a challenge in flight keeps its status until the validation
+ * finishes, so "a processing challenge's authorization is pending" always holds. */
+int
+kk_store_authz_set_status(kk_store *st, int64_t id, const char *status, kk_err *err)
+{
+	int64_t busy;
+	int rc;
+
+	if (status == NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "no status");
+	store_lock(st);
+	if ((rc = store_begin(st, err)) != 0)
+		goto out;
+	rc = store_get_int64(st, &busy, err, "SELECT id FROM challenges WHERE "
+	    "authz_id = ? AND status = 'processing'", "I", id);
+	if (rc == 1)
+		rc = kk_err_set(err, KK_ERR_MALFORMED, "authorization %lld is being validated",
+		    (long long)id);
+	if (rc == 0) {
+		int changes = 0;
+
+		rc = store_run(st, &changes, err, "UPDATE authorizations SET status = ? "
+		    "WHERE id = ?", "sI", status, id);
+		if (rc == 0 && changes == 0)
+			rc = kk_err_set(err, KK_ERR_NOT_FOUND, "authorization %lld not found",
+			    (long long)id);
+	}
+	rc = store_end(st, rc, err);
+out:
+	store_unlock(st);
+	return rc;
+}
+
+/* Fills *out (caller clears it with kk_challenge_clear). */
+int
+kk_store_challenge_get(kk_store *st, int64_t id, kk_challenge *out, kk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	kk_challenge c;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	store_lock(st);
+	if ((rc = store_prep(st, &s, err, CHALLENGE_SELECT "WHERE id = ?", "I", id)) != 0)
+		goto out;
+	if ((rc = store_step(st, s, err, "challenge")) == 0)
+		rc = kk_err_set(err, KK_ERR_NOT_FOUND, "challenge %lld not found", (long long)id);
+	if (rc == 1)
+		rc = challenge_row(s, &c, err);
+out:
+	sqlite3_finalize(s);
+	store_unlock(st);
+	if (rc == 0)
+		*out = c;
+	else
+		kk_challenge_clear(&c);
+	return rc;
+}
+
+/* After a failed compare-and-set: says why (missing row or which status). */
+static int
+explain_challenge(kk_store *st, int64_t id, const char *want, kk_err *err)
+{
+	char why[96];
+	int rc;
+
+	rc = store_get_text(st, why, sizeof(why), err, "SELECT CASE "
+	    "WHEN c.status <> ? THEN 'challenge is ' || c.status "
+	    "WHEN a.status <> 'pending' THEN 'authorization is ' || a.status "
+	    "ELSE 'another challenge of the authorization is processing' END "
+	    "FROM challenges c JOIN authorizations a ON a.id = c.authz_id WHERE c.id = ?",
+	    "sI", want, id);
+	if (rc == 0)
+		return kk_err_set(err, KK_ERR_NOT_FOUND, "challenge %lld not found",
+		    (long long)id);
+	if (rc == 1)
+		kk_err_set(err, KK_ERR_MALFORMED, "challenge %lld: %s", (long long)id, why);
+	return -1;
+}
+
+/* RFC 8555 7.5.1. One challenge per authorization is validated at a time, so two
+ * validations can never race to decide the same authorization. */
+int
+kk_store_challenge_start(kk_store *st, int64_t id, kk_err *err)
+{
+	int rc, changes = 0;
+
+	store_lock(st);
+	if ((rc = store_begin(st, err)) != 0)
+		goto out;
+	rc = store_run(st, &changes, err, "UPDATE challenges SET status = 'processing' "
+	    "WHERE id = ?1 AND status = 'pending' AND authz_id IN (SELECT a.id FROM "
+	    "authorizations a WHERE a.status = 'pending' AND NOT EXISTS (SELECT 1 FROM "
+	    "challenges o WHERE o.authz_id = a.id AND o.status = 'processing'))", "I", id);
+	if (rc == 0 && changes == 0)
+		rc = explain_challenge(st, id, "pending", err);
+	rc = store_end(st, rc, err);
+out:
+	store_unlock(st);
+	return rc;
+}
+
+/* RFC 8555 7.1.6: a challenge's result decides its authorization. error_json is
+ * borrowed and stored only for a failed validation. */
+int
+kk_store_challenge_finish(kk_store *st, int64_t id, int ok, time_t when, const char *error_json,
+    kk_err *err)
+{
+	const char *status = ok ? "valid" : "invalid";
+	time_t validated = ok ? when : 0;
+	int rc, changes = 0;
+
+	store_lock(st);
+	if ((rc = store_begin(st, err)) != 0)
+		goto out;
+	rc = store_run(st, &changes, err, "UPDATE challenges SET status = ?, validated = ?, "
+	    "error = ? WHERE id = ? AND status = 'processing'", "sZsI", status, validated,
+	    ok ? NULL : error_json, id);
+	if (rc == 0 && changes == 0)
+		rc = explain_challenge(st, id, "processing", err);
+	if (rc == 0)
+		rc = store_run(st, &changes, err, "UPDATE authorizations SET status = ?, "
+		    "validated = ? WHERE status = 'pending' AND id = (SELECT authz_id FROM "
+		    "challenges WHERE id = ?)", "sZI", status, validated, id);
+	if (rc == 0 && changes != 1)
+		rc = kk_err_set(err, KK_ERR_INTERNAL, "challenge %lld: authorization is not "
+		    "pending", (long long)id);
+	rc = store_end(st, rc, err);
+out:
+	store_unlock(st);
+	return rc;
+}
+
+/* Caller frees *ids. */
+int
+kk_store_challenges_processing(kk_store *st, int64_t **ids, size_t *n, kk_err *err)
+{
+	int rc;
+
+	store_lock(st);
+	rc = store_get_ids(st, ids, n, err, "SELECT id FROM challenges WHERE "
+	    "status = 'processing' ORDER BY id", "");
+	store_unlock(st);
+	return rc;
+}
+
+/* Inserts a pending authorization for spec with its challenges; the caller holds the
+ * lock and a transaction. */
+int
+store_authz_insert(kk_store *st, int64_t account_id, const kk_authz_spec *spec, time_t now,
+    int64_t *id, kk_err *err)
+{
+	size_t i;
+
+	if (spec->value == NULL || spec->n_chall == 0 || spec->n_chall > KK_MAX_CHALLENGES)
+		return kk_err_set(err, KK_ERR_MALFORMED, "authorization needs a name and 1..%d "
+		    "challenges", KK_MAX_CHALLENGES);
+	if (store_run(st, NULL, err, "INSERT INTO authorizations (account_id, id_type, "
+	    "id_value, wildcard, status, expires, created) VALUES (?, 'dns', ?, ?, "
+	    "'pending', ?, ?)", "IsiTT", account_id, spec->value, spec->wildcard ? 1 : 0,
+	    spec->expires, now) != 0)
+		return -1;
+	*id = sqlite3_last_insert_rowid(st->db);
+	for (i = 0; i < spec->n_chall; i++) {
+		if (spec->chall_types[i] == NULL || spec->chall_tokens[i] == NULL)
+			return kk_err_set(err, KK_ERR_MALFORMED, "challenge %zu incomplete", i);
+		if (store_run(st, NULL, err, "INSERT INTO challenges (authz_id, type, token, "
+		    "status, created) VALUES (?, ?, ?, 'pending', ?)", "IssT", *id,
+		    spec->chall_types[i], spec->chall_tokens[i], now) != 0)
+			return -1;
+	}
+	return 0;
+}
