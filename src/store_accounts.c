@@ -88,6 +88,8 @@ out:
 int
 kk_store_org_update(kk_store *st, const kk_org *o, kk_err *err)
 {
+	if (o == NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "no organization");
 	return store_write_one(st, err, "organization", "UPDATE organizations SET "
 	    "name = coalesce(?, name), unit = coalesce(?, unit), "
 	    "locality = coalesce(?, locality), state = coalesce(?, state) WHERE id = ?",

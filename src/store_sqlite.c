@@ -426,9 +426,10 @@ static int
 migrate(kk_store *st, kk_err *err)
 {
 	const kk_migration *m;
-	int rc, version;
+	int rc, version, known = 0;
 
 	for (m = kk_migrations; m->version != 0; m++) {
+		known = m->version;
 		if (store_begin(st, err) != 0)
 			return -1;
 		rc = current_version(st, &version, err);
@@ -443,6 +444,12 @@ migrate(kk_store *st, kk_err *err)
 		if (store_end(st, rc, err) != 0)
 			return -1;
 	}
+	/* A newer kakuin may have changed what the rows mean: never write to it. */
+	if (current_version(st, &version, err) != 0)
+		return -1;
+	if (version > known)
+		return kk_err_set(err, KK_ERR_INTERNAL, "database schema %d is newer than this "
+		    "kakuin (%d)", version, known);
 	return 0;
 }
 
