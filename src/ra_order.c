@@ -345,7 +345,10 @@ kk_ra_validate(kk_ra *ra, int64_t chall_id)
 	}
 	kk_log("info", "va", "%s for %s (authz %lld, challenge %lld): %s", c.type, a.id_value,
 	    (long long)a.id, (long long)chall_id, ok ? "valid" : e.detail);
-	if (kk_store_challenge_finish(ra->store, chall_id, ok, kk_now(), problem, &e) != 0)
+	/* BR 4.2.1: a completed validation may be reused for the reuse period of its date */
+	now = kk_now();
+	if (kk_store_challenge_finish(ra->store, chall_id, ok, now,
+	    now + (time_t)kk_schedule_days(&pol->authz_reuse, now) * DAY, problem, &e) != 0)
 		kk_log("error", "ra", "recording challenge %lld: %s", (long long)chall_id, e.detail);
 out:
 	free(keyauth);

@@ -250,8 +250,8 @@ out:
 /* RFC 8555 7.1.6: a challenge's result decides its authorization. error_json is
  * borrowed and stored only for a failed validation. */
 int
-kk_store_challenge_finish(kk_store *st, int64_t id, int ok, time_t when, const char *error_json,
-    kk_err *err)
+kk_store_challenge_finish(kk_store *st, int64_t id, int ok, time_t when, time_t valid_until,
+    const char *error_json, kk_err *err)
 {
 	const char *status = ok ? "valid" : "invalid";
 	time_t validated = ok ? when : 0;
@@ -267,8 +267,9 @@ kk_store_challenge_finish(kk_store *st, int64_t id, int ok, time_t when, const c
 		rc = explain_challenge(st, id, "processing", err);
 	if (rc == 0)
 		rc = store_run(st, &changes, err, "UPDATE authorizations SET status = ?, "
-		    "validated = ? WHERE status = 'pending' AND id = (SELECT authz_id FROM "
-		    "challenges WHERE id = ?)", "sZI", status, validated, id);
+		    "validated = ?, expires = COALESCE(?, expires) WHERE status = 'pending' AND "
+		    "id = (SELECT authz_id FROM challenges WHERE id = ?)", "sZZI", status, validated,
+		    ok ? valid_until : 0, id);
 	if (rc == 0 && changes != 1)
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "challenge %lld: authorization is not "
 		    "pending", (long long)id);

@@ -112,9 +112,10 @@ int kk_store_challenge_get(kk_store *st, int64_t id, kk_challenge *out, kk_err *
  * KK_ERR_MALFORMED with a detail if the challenge or authz is no longer pending. */
 int kk_store_challenge_start(kk_store *st, int64_t id, kk_err *err);
 /* Finishes a validation in one transaction: the challenge becomes valid (validated=when)
- * or invalid (error = problem JSON); its authz becomes valid (validated=when) or invalid. */
-int kk_store_challenge_finish(kk_store *st, int64_t id, int ok, time_t when, const char *error_json,
-    kk_err *err);
+ * or invalid (error = problem JSON); its authz becomes valid (validated=when, expires =
+ * valid_until, the end of the BR reuse period; 0 keeps the pending expiry) or invalid. */
+int kk_store_challenge_finish(kk_store *st, int64_t id, int ok, time_t when, time_t valid_until,
+    const char *error_json, kk_err *err);
 /* Challenges left in processing by a crash (to resume or fail on start-up). Caller frees *ids. */
 int kk_store_challenges_processing(kk_store *st, int64_t **ids, size_t *n, kk_err *err);
 

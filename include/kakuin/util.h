@@ -31,7 +31,8 @@ void *kk_malloc(size_t n);
 void *kk_calloc(size_t n, size_t m);
 char *kk_strdup(const char *s);
 char *kk_strndup(const char *s, size_t n);
-/* After n more successful allocations, the next one fails (n < 0: never fail). */
+/* After n more successful allocations, every later one fails ("out of memory from here
+ * on") until kk_alloc_fail_after(-1) resets it. */
 void kk_alloc_fail_after(long n);
 /* asprintf through kk_malloc. Returns NULL on failure. */
 char *kk_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -171,7 +171,7 @@ validate(kk_store *st, int64_t authz_id, time_t when)
 	cid = a.chall[0].id;
 	kk_authz_clear(&a);
 	assert_int_equal(kk_store_challenge_start(st, cid, &err), 0);
-	assert_int_equal(kk_store_challenge_finish(st, cid, 1, when, NULL, &err), 0);
+	assert_int_equal(kk_store_challenge_finish(st, cid, 1, when, 0, NULL, &err), 0);
 	return cid;
 }
 
@@ -476,7 +476,9 @@ test_challenge_cas(void **state)
 	assert_int_equal(err.kind, KK_ERR_MALFORMED);
 	assert_int_equal(kk_store_check(f->st, &err), 0);
 
-	assert_int_equal(kk_store_challenge_finish(f->st, cid, 1, T0 + 5, NULL, &err), 0);
+	/* a valid result moves the authz's expiry to the end of the reuse period */
+	assert_int_equal(kk_store_challenge_finish(f->st, cid, 1, T0 + 5, T0 + 200 * 86400, NULL,
+	    &err), 0);
 	assert_int_equal(kk_store_challenge_get(f->st, cid, &c, &err), 0);
 	assert_string_equal(c.status, "valid");
 	assert_int_equal(c.validated, T0 + 5);
@@ -485,6 +487,7 @@ test_challenge_cas(void **state)
 	assert_int_equal(kk_store_authz_get(f->st, o.authz_ids[0], &a, &err), 0);
 	assert_string_equal(a.status, "valid");
 	assert_int_equal(a.validated, T0 + 5);
+	assert_int_equal(a.expires, T0 + 200 * 86400);
 	assert_string_equal(a.chall[1].status, "pending");
 	kk_authz_clear(&a);
 	assert_int_equal(kk_store_challenges_processing(f->st, &ids, &n, &err), 0);
@@ -495,7 +498,7 @@ test_challenge_cas(void **state)
 	assert_int_equal(kk_store_challenge_start(f->st, sibling, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_MALFORMED);
 	assert_non_null(strstr(err.detail, "authorization is valid"));
-	assert_int_equal(kk_store_challenge_finish(f->st, cid, 0, T0, "{}", &err), -1);
+	assert_int_equal(kk_store_challenge_finish(f->st, cid, 0, T0, 0, "{}", &err), -1);
 	assert_int_equal(err.kind, KK_ERR_MALFORMED);
 	assert_int_equal(kk_store_check(f->st, &err), 0);
 }
@@ -517,10 +520,10 @@ test_challenge_invalid(void **state)
 	first = a.chall[0].id;
 	id = a.chall[1].id;
 	kk_authz_clear(&a);
-	assert_int_equal(kk_store_challenge_finish(f->st, id, 1, T0, NULL, &err), -1);
+	assert_int_equal(kk_store_challenge_finish(f->st, id, 1, T0, 0, NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_MALFORMED); /* never started */
 	assert_int_equal(kk_store_challenge_start(f->st, id, &err), 0);
-	assert_int_equal(kk_store_challenge_finish(f->st, id, 0, T0 + 9, problem, &err), 0);
+	assert_int_equal(kk_store_challenge_finish(f->st, id, 0, T0 + 9, 0, problem, &err), 0);
 	assert_int_equal(kk_store_authz_get(f->st, o.authz_ids[0], &a, &err), 0);
 	assert_string_equal(a.status, "invalid");
 	assert_int_equal(a.validated, 0);
@@ -779,7 +782,7 @@ lifecycle(fixture *f, int round, kk_err *err)
 	    kk_store_order_get(f->st, o.id, &got, err) != 0 ||
 	    kk_store_authz_get(f->st, got.authz_ids[0], &a, err) != 0 ||
 	    kk_store_challenge_start(f->st, a.chall[0].id, err) != 0 ||
-	    kk_store_challenge_finish(f->st, a.chall[0].id, 1, T0, NULL, err) != 0 ||
+	    kk_store_challenge_finish(f->st, a.chall[0].id, 1, T0, 0, NULL, err) != 0 ||
 	    kk_store_order_begin_finalize(f->st, o.id, csr, sizeof(csr), err) != 0 ||
 	    kk_store_serial_reserve(f->st, serial, o.id, f->acct, err) != 0 ||
 	    kk_store_cert_plan(f->st, serial, tbs_a, sizeof(tbs_a), T0, T0, err) != 0 ||
