@@ -209,23 +209,36 @@ out:
 	return rc;
 }
 
+/* Opens the store of an initialised data directory; 0 ok, else the exit status. */
+static int
+open_existing_store(const opts *o, kk_store **st)
+{
+	kk_paths paths;
+	kk_err e;
+
+	kk_paths_init(&paths, o->data_dir);
+	if (!kk_file_exists(paths.db)) {
+		fprintf(stderr, "kakuin: %s is not initialised; run kakuin init --data-dir %s\n",
+		    o->data_dir, o->data_dir);
+		return 1;
+	}
+	if (kk_store_open(st, paths.db, &e) != 0)
+		return fail("store", &e);
+	return 0;
+}
+
 static int
 cmd_org(const char *sub, const opts *o)
 {
-	kk_paths paths;
 	kk_store *st = NULL;
 	kk_org org;
 	int rc = 1;
 	kk_err e;
 
 	memset(&org, 0, sizeof(org));
-	kk_paths_init(&paths, o->data_dir);
-	if (!kk_file_exists(paths.db)) {
-		fprintf(stderr, "kakuin: %s is not initialised\n", o->data_dir);
-		return 1;
-	}
-	if (kk_store_open(&st, paths.db, &e) != 0)
-		return fail("store", &e);
+	if ((rc = open_existing_store(o, &st)) != 0)
+		return rc;
+	rc = 1;
 	if (strcmp(sub, "set") == 0) {
 		kk_org upd = {1, (char *)o->name, (char *)o->unit, (char *)o->locality,
 		    (char *)o->state};
@@ -258,18 +271,12 @@ out:
 static int
 cmd_check(const opts *o)
 {
-	kk_paths paths;
 	kk_store *st = NULL;
 	kk_err e;
 	int rc, version;
 
-	kk_paths_init(&paths, o->data_dir);
-	if (!kk_file_exists(paths.db)) {
-		fprintf(stderr, "kakuin: %s is not initialised\n", o->data_dir);
-		return 1;
-	}
-	if (kk_store_open(&st, paths.db, &e) != 0)
-		return fail("store", &e);
+	if ((rc = open_existing_store(o, &st)) != 0)
+		return rc;
 	rc = kk_store_check(st, &e);
 	version = kk_store_schema_version(st);
 	kk_store_close(st);
