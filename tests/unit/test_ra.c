@@ -1,0 +1,495 @@
+/*
+ * RA end to end below HTTP: orders, authorization reuse (BR 4.2.1), the CP 3.2.7 token
+ * lifetime, finalization, and the crash-safe resume of an interrupted issuance — with a
+ * real SoftHSM token and SQLite store in a temporary data directory.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include "kakuin/clock.h"
+#include "kakuin/util.h"
+#include "../../src/ra_internal.h"
+
+#define DAY 86400
+
+static char dir[] = "/tmp/kk_ra_XXXXXX";
+static kk_ra_cfg cfg;
+static kk_ra *ra;
+static EVP_PKEY *key;
+static time_t t0;
+static kk_account acct1, acct2;
+
+static void
+make_account(const char *thumb, kk_account *out)
+{
+	int created = 0;
+	kk_err e;
+
+	assert_int_equal(kk_ra_new_account(ra, "{\"kty\":\"test\"}", thumb, NULL, 0, out, &created,
+	    &e), 0);
+	assert_int_equal(created, 1);
+}
+
+static int
+group_setup(void **state)
+{
+	kk_err e;
+
+	(void)state;
+	unsetenv("KAKUIN_POLICY");
+	if (mkdtemp(dir) == NULL || kk_policy_load(NULL, &cfg.policy, &e) != 0)
+		return -1;
+	kk_paths_init(&cfg.paths, dir);
+	kk_time_parse("2026-12-01", &t0);
+	kk_clock_set(t0);
+	if (kk_ca_init(&cfg.paths, &cfg.policy, &e) != 0) {
+		fprintf(stderr, "init: %s\n", e.detail);
+		return -1;
+	}
+	/* nothing answers DNS here: validations through the VA fail fast */
+	strcpy(cfg.va.resolver_host, "127.0.0.1");
+	cfg.va.resolver_port = 1;
+	cfg.va.http01_port = 1;
+	cfg.va.timeout_sec = 2;
+	cfg.workers = 1;
+	if (kk_ra_open(&ra, &cfg, &e) != 0) {
+		fprintf(stderr, "ra: %s\n", e.detail);
+		return -1;
+	}
+	kk_org def = {1, cfg.policy.dev_org_name, cfg.policy.dev_org_unit,
+	    cfg.policy.dev_org_locality, cfg.policy.dev_org_state};
+	if (kk_store_org_ensure_default(kk_ra_store(ra), &def, &e) != 0)
+		return -1;
+	key = EVP_RSA_gen(2048);
+	return key == NULL ? -1 : 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	kk_ra_close(ra);
+	kk_account_clear(&acct1);
+	kk_account_clear(&acct2);
+	EVP_PKEY_free(key);
+	kk_clock_set(0);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* DER CSR for names (SAN), signed with key. Caller frees. */
+static unsigned char *
+make_csr(const char *san, size_t *len)
+{
+	X509_REQ *req = X509_REQ_new();
+	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
+	X509_EXTENSION *ext;
+	unsigned char *der = NULL;
+	int n;
+
+	assert_non_null(req);
+	X509_REQ_set_pubkey(req, key);
+	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
+	assert_non_null(ext);
+	sk_X509_EXTENSION_push(exts, ext);
+	X509_REQ_add_extensions(req, exts);
+	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
+	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
+	n = i2d_X509_REQ(req, &der);
+	assert_true(n > 0);
+	*len = (size_t)n;
+	X509_REQ_free(req);
+	return der;
+}
+
+static void
+new_order(const kk_account *a, const char *json, kk_order *o)
+{
+	json_t *p = json_loads(json, 0, NULL);
+	kk_err e;
+
+	assert_non_null(p);
+	if (kk_ra_new_order(ra, a, p, o, &e) != 0)
+		fail_msg("newOrder: %s", e.detail);
+	json_decref(p);
+}
+
+/* What a successful http-01 worker records, without the network. */
+static void
+validate_ok(int64_t authz_id)
+{
+	kk_authz a;
+	kk_err e;
+	time_t now = kk_now();
+
+	assert_int_equal(kk_store_authz_get(kk_ra_store(ra), authz_id, &a, &e), 0);
+	assert_int_equal(kk_store_challenge_start(kk_ra_store(ra), a.chall[0].id, &e), 0);
+	assert_int_equal(kk_store_challenge_finish(kk_ra_store(ra), a.chall[0].id, 1, now,
+	    now + (time_t)kk_schedule_days(&cfg.policy.authz_reuse, now) * DAY, NULL, &e), 0);
+	kk_authz_clear(&a);
+}
+
+static void
+expect_status(const kk_account *a, int64_t id, const char *status)
+{
+	kk_order o;
+	kk_err e;
+
+	assert_int_equal(kk_ra_order(ra, a, id, &o, &e), 0);
+	assert_string_equal(o.status, status);
+	kk_order_clear(&o);
+}
+
+static void
+test_new_order_rules(void **state)
+{
+	static const struct {
+		const char *json;
+		kk_errkind kind;
+	} bad[] = {
+		{"{\"identifiers\":[{\"type\":\"ip\",\"value\":\"192.0.2.1\"}]}",
+		    KK_ERR_UNSUPPORTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"*.example.jp\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"localhost\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"1.2.3.4\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a..example.jp\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"-a.example.jp\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a_b.example.jp\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[]}", KK_ERR_MALFORMED},
+		{"{\"identifiers\":[{\"type\":\"dns\"}]}", KK_ERR_MALFORMED},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.example.jp\"}],"
+		    "\"notBefore\":\"2026-12-01T00:00:00Z\"}", KK_ERR_MALFORMED},
+	};
+	kk_order o;
+	size_t i;
+	kk_err e;
+
+	(void)state;
+	make_account("thumb-1", &acct1);
+	make_account("thumb-2", &acct2);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_t *p = json_loads(bad[i].json, 0, NULL);
+		assert_int_equal(kk_ra_new_order(ra, &acct1, p, &o, &e), -1);
+		assert_int_equal(e.kind, bad[i].kind);
+		json_decref(p);
+	}
+	/* upper case folded, duplicates merged, one fresh authorization with a 256-bit token */
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"WWW.Example.JP\"},"
+	    "{\"type\":\"dns\",\"value\":\"www.example.jp\"}]}", &o);
+	assert_string_equal(o.identifiers, "[{\"type\":\"dns\",\"value\":\"www.example.jp\"}]");
+	assert_int_equal(o.n_authz, 1);
+	expect_status(&acct1, o.id, "pending");
+	/* another account may not see it */
+	{
+		kk_order x;
+		assert_int_equal(kk_ra_order(ra, &acct2, o.id, &x, &e), -1);
+		assert_int_equal(e.kind, KK_ERR_UNAUTHORIZED);
+	}
+	kk_order_clear(&o);
+}
+
+static void
+test_issue_and_reuse(void **state)
+{
+	kk_order o, o2, o3;
+	unsigned char *csr;
+	size_t len;
+	char *pem = NULL;
+	kk_err e;
+
+	(void)state;
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"shop.example.jp\"}]}",
+	    &o);
+	csr = make_csr("DNS:shop.example.jp", &len);
+	/* not ready yet */
+	assert_int_equal(kk_ra_finalize(ra, &acct1, o.id, csr, len, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_ORDER_NOT_READY);
+	validate_ok(o.authz_ids[0]);
+	expect_status(&acct1, o.id, "ready");
+	{
+		/* a bad CSR leaves the order ready for a better one */
+		size_t blen;
+		unsigned char *bad = make_csr("DNS:shop.example.jp,DNS:extra.example.jp", &blen);
+		assert_int_equal(kk_ra_finalize(ra, &acct1, o.id, bad, blen, &e), -1);
+		assert_int_equal(e.kind, KK_ERR_BAD_CSR);
+		assert_non_null(strstr(e.detail, "extra.example.jp"));
+		free(bad);
+		expect_status(&acct1, o.id, "ready");
+	}
+	if (kk_ra_finalize(ra, &acct1, o.id, csr, len, &e) != 0)
+		fail_msg("finalize: %s", e.detail);
+	{
+		int64_t id = o.id;
+		kk_order_clear(&o);
+		assert_int_equal(kk_ra_order(ra, &acct1, id, &o, &e), 0);
+	}
+	assert_string_equal(o.status, "valid");
+	assert_non_null(o.cert_serial);
+	assert_int_equal(kk_ra_cert_chain(ra, &acct1, o.cert_serial, &pem, &e), 0);
+	assert_non_null(strstr(pem, "-----BEGIN CERTIFICATE-----"));
+	free(pem);
+	assert_int_equal(kk_ra_cert_chain(ra, &acct2, o.cert_serial, &pem, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_UNAUTHORIZED);
+
+	/* BR 4.2.1: the same account reuses the validation (200-day period until
+	 * 2027-03-15), another account does not */
+	kk_clock_set(t0 + 99 * DAY);
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"shop.example.jp\"}]}",
+	    &o2);
+	assert_int_equal(o2.authz_ids[0], o.authz_ids[0]);
+	expect_status(&acct1, o2.id, "ready");
+	new_order(&acct2, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"shop.example.jp\"}]}",
+	    &o3);
+	assert_true(o3.authz_ids[0] != o.authz_ids[0]);
+	expect_status(&acct2, o3.id, "pending");
+	kk_order_clear(&o3);
+	/* from 2027-03-15 the period is 100 days: the 105-day-old validation is neither reused
+	 * nor good enough to finalize the order that is still ready with it */
+	kk_clock_set(t0 + 105 * DAY);
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"shop.example.jp\"}]}",
+	    &o3);
+	assert_true(o3.authz_ids[0] != o.authz_ids[0]);
+	expect_status(&acct1, o2.id, "ready");
+	assert_int_equal(kk_ra_finalize(ra, &acct1, o2.id, csr, len, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_UNAUTHORIZED);
+	assert_non_null(strstr(e.detail, "reuse period"));
+	kk_clock_set(t0);
+	assert_int_equal(kk_store_check(kk_ra_store(ra), &e), 0);
+	free(csr);
+	kk_order_clear(&o);
+	kk_order_clear(&o2);
+	kk_order_clear(&o3);
+}
+
+/* Closes and reopens the RA, as a restart after kill -9 would. */
+static void
+restart(void)
+{
+	kk_err e;
+
+	kk_ra_close(ra);
+	ra = NULL;
+	if (kk_ra_open(&ra, &cfg, &e) != 0)
+		fail_msg("reopen: %s", e.detail);
+}
+
+static void
+test_resume_planned(void **state)
+{
+	kk_store *st = kk_ra_store(ra);
+	kk_order o;
+	kk_cert c;
+	unsigned char *csr, *tbs = NULL, *p;
+	size_t len, tbs_len;
+	X509_REQ *req = NULL;
+	X509 *x;
+	char serial[41];
+	const char *names[] = {"plan.example.jp"};
+	kk_subject subj = {"Org", NULL, "L", "ST"};
+	time_t nb, na;
+	kk_err e;
+	int n;
+
+	(void)state;
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"plan.example.jp\"}]}",
+	    &o);
+	validate_ok(o.authz_ids[0]);
+	csr = make_csr("DNS:plan.example.jp", &len);
+	/* the steps of kk_ra_issue up to the HSM signature, then a "crash" */
+	assert_int_equal(kk_store_order_begin_finalize(st, o.id, csr, len, &e), 0);
+	assert_int_equal(kk_csr_check(csr, len, &cfg.policy, names, 1, &req, &e), 0);
+	assert_int_equal(kk_ca_new_serial(&cfg.policy, serial, &e), 0);
+	assert_int_equal(kk_store_serial_reserve(st, serial, o.id, acct1.id, &e), 0);
+	assert_int_equal(kk_ca_plan((kk_ca *)kk_ra_ca(ra), serial, &subj, names, 1, req, kk_now(),
+	    &tbs, &tbs_len, &nb, &na, &e), 0);
+	assert_int_equal(kk_store_cert_plan(st, serial, tbs, tbs_len, nb, na, &e), 0);
+	restart();
+	/* the restart signed exactly the planned TBS under the reserved serial */
+	assert_int_equal(kk_store_cert_get(kk_ra_store(ra), serial, &c, &e), 0);
+	assert_string_equal(c.status, "issued");
+	p = c.der;
+	x = d2i_X509(NULL, (const unsigned char **)&p, (long)c.der_len);
+	assert_non_null(x);
+	{
+		unsigned char *again = NULL;
+		n = i2d_re_X509_tbs(x, &again);
+		assert_int_equal((size_t)n, tbs_len);
+		assert_memory_equal(again, tbs, tbs_len);
+		OPENSSL_free(again);
+	}
+	expect_status(&acct1, o.id, "valid");
+	assert_int_equal(kk_store_check(kk_ra_store(ra), &e), 0);
+	X509_free(x);
+	X509_REQ_free(req);
+	kk_cert_clear(&c);
+	free(tbs);
+	free(csr);
+	kk_order_clear(&o);
+}
+
+static void
+test_resume_unplanned(void **state)
+{
+	kk_order o;
+	unsigned char *csr;
+	size_t len;
+	kk_err e;
+
+	(void)state;
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"early.example.jp\"}]}",
+	    &o);
+	validate_ok(o.authz_ids[0]);
+	csr = make_csr("DNS:early.example.jp", &len);
+	assert_int_equal(kk_store_order_begin_finalize(kk_ra_store(ra), o.id, csr, len, &e), 0);
+	restart();
+	expect_status(&acct1, o.id, "valid");
+	free(csr);
+	kk_order_clear(&o);
+}
+
+/* Polls until the authorization leaves pending (the worker thread decides it). */
+static void
+wait_authz(int64_t id, kk_authz *a)
+{
+	int i;
+	kk_err e;
+
+	for (i = 0; i < 200; i++) {
+		assert_int_equal(kk_ra_authz(ra, &acct1, id, a, &e), 0);
+		if (strcmp(a->status, "pending") != 0)
+			return;
+		kk_authz_clear(a);
+		usleep(50000);
+	}
+	fail_msg("authorization %lld stayed pending", (long long)id);
+}
+
+static void
+test_validation_worker(void **state)
+{
+	kk_order o;
+	kk_authz a;
+	kk_challenge c;
+	int64_t authz_id;
+	kk_err e;
+
+	(void)state;
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"dns.example.jp\"}]}",
+	    &o);
+	assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
+	assert_int_equal(kk_ra_respond_challenge(ra, &acct1, a.chall[0].id, &c, &authz_id, &e), 0);
+	assert_int_equal(authz_id, a.id);
+	assert_true(strcmp(c.status, "processing") == 0 || strcmp(c.status, "invalid") == 0);
+	kk_challenge_clear(&c);
+	kk_authz_clear(&a);
+	/* no resolver answers: the worker records a dns problem for the challenge */
+	wait_authz(o.authz_ids[0], &a);
+	assert_string_equal(a.status, "invalid");
+	assert_string_equal(a.chall[0].status, "invalid");
+	assert_non_null(a.chall[0].error);
+	assert_non_null(strstr(a.chall[0].error, "urn:ietf:params:acme:error:dns"));
+	kk_authz_clear(&a);
+	expect_status(&acct1, o.id, "invalid");
+	kk_order_clear(&o);
+}
+
+/* CP 3.2.7: a random value older than 30 days is never accepted. */
+static void
+test_token_lifetime(void **state)
+{
+	kk_order o;
+	kk_authz a;
+	kk_err e;
+
+	(void)state;
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"old.example.jp\"}]}",
+	    &o);
+	assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
+	assert_int_equal(kk_store_challenge_start(kk_ra_store(ra), a.chall[0].id, &e), 0);
+	kk_clock_set(t0 + 31 * DAY);
+	kk_ra_validate(ra, a.chall[0].id);
+	kk_clock_set(t0);
+	kk_authz_clear(&a);
+	assert_int_equal(kk_store_authz_get(kk_ra_store(ra), o.authz_ids[0], &a, &e), 0);
+	assert_string_equal(a.chall[0].status, "invalid");
+	if (strstr(a.chall[0].error, "CP 3.2.7") == NULL)
+		fail_msg("error: %s", a.chall[0].error);
+	kk_authz_clear(&a);
+	kk_order_clear(&o);
+}
+
+static void
+test_accounts(void **state)
+{
+	kk_account a, b;
+	int created = 1;
+	int64_t other = 0;
+	json_t *bad = json_loads("[\"mailto:a@b@c.jp\"]", 0, NULL);
+	json_t *tel = json_loads("[\"tel:+81312345678\"]", 0, NULL);
+	json_t *good = json_loads("[\"mailto:ops@example.jp\"]", 0, NULL);
+	kk_err e;
+
+	(void)state;
+	/* the same key returns the same account */
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-1", NULL, 0, &a, &created, &e), 0);
+	assert_int_equal(created, 0);
+	assert_int_equal(a.id, acct1.id);
+	kk_account_clear(&a);
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-x", NULL, 1, &a, &created, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_ACCOUNT_DOES_NOT_EXIST);
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-x", bad, 0, &a, &created, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_INVALID_CONTACT);
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-x", tel, 0, &a, &created, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_UNSUPPORTED_CONTACT);
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-3", good, 0, &a, &created, &e), 0);
+	assert_string_equal(a.contact, "[\"mailto:ops@example.jp\"]");
+	/* key change to a key in use is a conflict naming the other account */
+	assert_int_equal(kk_ra_key_change(ra, &a, "{}", "thumb-2", &other, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_CONFLICT);
+	assert_int_equal(other, acct2.id);
+	assert_int_equal(kk_ra_key_change(ra, &a, "{\"new\":1}", "thumb-4", &other, &e), 0);
+	assert_string_equal(a.thumbprint, "thumb-4");
+	/* deactivation ends the account */
+	assert_int_equal(kk_ra_update_account(ra, &a, NULL, "valid", &e), -1);
+	assert_int_equal(kk_ra_update_account(ra, &a, NULL, "deactivated", &e), 0);
+	assert_int_equal(kk_ra_account(ra, a.id, &b, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_UNAUTHORIZED);
+	assert_int_equal(kk_ra_account(ra, 999999, &b, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_ACCOUNT_DOES_NOT_EXIST);
+	kk_account_clear(&a);
+	json_decref(bad);
+	json_decref(tel);
+	json_decref(good);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_new_order_rules),
+		cmocka_unit_test(test_issue_and_reuse),
+		cmocka_unit_test(test_resume_planned),
+		cmocka_unit_test(test_resume_unplanned),
+		cmocka_unit_test(test_validation_worker),
+		cmocka_unit_test(test_token_lifetime),
+		cmocka_unit_test(test_accounts),
+	};
+
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
