@@ -186,6 +186,7 @@ kk_server_start(kk_server **out, kk_wfe *w, const char *listen, const char *cert
 	    kk_file_read(key_path, 1 << 20, &s->key, NULL, err) != 0)
 		goto fail;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_HTTPS_MEM_CERT, s->cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, s->key,
@@ -195,7 +196,6 @@ kk_server_start(kk_server **out, kk_wfe *w, const char *listen, const char *cert
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_END);
 	if (s->d == NULL) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot listen on %s (address in use, or bad TLS "
