@@ -226,7 +226,7 @@ kk_ra_new_account(kk_ra *ra, const char *jwk, const char *thumb, json_t *contact
 		return kk_err_set(err, KK_ERR_ACCOUNT_DOES_NOT_EXIST, "no account exists with this key");
 	if (contact != NULL && check_contacts(contact, err) != 0)
 		return -1;
-	cs = json_dumps(contact ? contact : json_array(), JSON_COMPACT);
+	cs = contact ? json_dumps(contact, JSON_COMPACT) : NULL;
 	memset(out, 0, sizeof(*out));
 	out->jwk = kk_strdup(jwk);
 	out->thumbprint = kk_strdup(thumb);
