@@ -22,6 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography import x509
 
+sys.dont_write_bytecode = True  # run from the source tree: no __pycache__ there
 import acmelib
 from acmelib import (ERR, PEM_CHAIN, Alive, Client, Http01, b64u, check, csr,
                      http01_challenge, load_chain, problem, ready_order, skip)
