@@ -1,238 +1,31 @@
 #!/usr/bin/env python3
 """Raw ACME (RFC 8555) client that drives the server into its error paths.
 
-JWS (RS256, RFC 7515 flattened JSON) is built by hand so the client can
-send what a real client never would: stale and made-up nonces, HS256,
-a wrong "url", oversized bodies, weak or foreign keys in the CSR. Each
-check prints PASS/FAIL/SKIP; the last line is "N passed, N failed".
+JWS (RS256, RFC 7515 flattened JSON; acmelib.py) is built by hand so the
+client can send what a real client never would: stale and made-up nonces,
+HS256, a wrong "url", oversized bodies, weak or foreign keys in the CSR.
+Each check prints PASS/FAIL/SKIP; the last line is "N passed, N failed".
 
 usage: acme_negative.py --directory URL --cacert PEM --http01-port N
            [--server kakuin|pebble] [--kakuin BIN --data-dir DIR]
 """
 
 import argparse
-import base64
-import hashlib
-import hmac
-import http.server
 import json
 import os
 import socket
 import ssl
-import subprocess
 import sys
-import threading
-import time
 from urllib.parse import urlsplit
 
-import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.x509.oid import NameOID
 
-ERR = "urn:ietf:params:acme:error:"
-PEM_CHAIN = "application/pem-certificate-chain"
-
-passed = failed = 0
-SERVER = "kakuin"
-
-
-def check(name, ok, detail="", pebble_differs=False):
-    """pebble_differs: Pebble is known to answer otherwise; under Pebble a
-    mismatch is shown as SKIP, not counted (kakuin must pass it)."""
-    global passed, failed
-    if ok:
-        passed += 1
-        print(f"PASS: {name}")
-    elif pebble_differs and SERVER == "pebble":
-        print(f"SKIP: {name} (pebble differs: {' '.join(str(detail).split())[:200]})")
-    else:
-        failed += 1
-        print(f"FAIL: {name}: {' '.join(str(detail).split())[:400]}")
-    sys.stdout.flush()
-    return ok
-
-
-def skip(name, why):
-    print(f"SKIP: {name} ({why})")
-
-
-def b64u(data):
-    if isinstance(data, str):
-        data = data.encode()
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def uint(n):
-    return n.to_bytes((n.bit_length() + 7) // 8, "big")
-
-
-def problem(resp):
-    """The response's problem document, or {} if it has none."""
-    try:
-        return resp.json()
-    except ValueError:
-        return {}
-
-
-class Client:
-    """One ACME account over one requests session."""
-
-    def __init__(self, dirurl, cacert):
-        self.s = requests.Session()
-        self.s.verify = cacert
-        self.s.trust_env = False  # no proxies, no global CA bundle
-        self.dirurl = dirurl
-        self.dir = self.s.get(dirurl, timeout=30).json()
-        self.key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        pub = self.key.public_key().public_numbers()
-        self.jwk = {"e": b64u(uint(pub.e)), "kty": "RSA", "n": b64u(uint(pub.n))}
-        canon = json.dumps(self.jwk, sort_keys=True, separators=(",", ":"))
-        self.thumb = b64u(hashlib.sha256(canon.encode()).digest())
-        self.kid = None
-        self.nonce = None
-
-    def new_nonce(self):
-        r = self.s.head(self.dir["newNonce"], timeout=30)
-        return r.headers["Replay-Nonce"]
-
-    def jws(self, url, payload, nonce=None, alg="RS256", purl=None, use_jwk=False):
-        """Flattened JWS; payload None is POST-as-GET (empty payload)."""
-        prot = {"alg": alg, "nonce": nonce or self.new_nonce(), "url": purl or url}
-        if use_jwk or self.kid is None:
-            prot["jwk"] = self.jwk
-        else:
-            prot["kid"] = self.kid
-        p64 = b64u(json.dumps(prot))
-        body64 = "" if payload is None else b64u(json.dumps(payload))
-        signing_input = f"{p64}.{body64}".encode()
-        if alg == "HS256":
-            sig = hmac.new(b"not-a-key", signing_input, hashlib.sha256).digest()
-        else:
-            sig = self.key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
-        return json.dumps({"protected": p64, "payload": body64, "signature": b64u(sig)})
-
-    def post(self, url, payload, nonce=None, retry=True, accept=None, **kw):
-        """POST a JWS; retries once on badNonce with the nonce given back."""
-        headers = {"Content-Type": "application/jose+json"}
-        if accept:
-            headers["Accept"] = accept
-        body = self.jws(url, payload, nonce=nonce or self.nonce, **kw)
-        r = self.s.post(url, data=body, headers=headers, timeout=60)
-        self.nonce = r.headers.get("Replay-Nonce")
-        if retry and r.status_code == 400 and problem(r).get("type") == ERR + "badNonce":
-            return self.post(url, payload, retry=False, accept=accept, **kw)
-        return r
-
-    def register(self):
-        r = self.post(self.dir["newAccount"],
-                      {"termsOfServiceAgreed": True, "contact": ["mailto:it@example.jp"]},
-                      use_jwk=True)
-        if r.status_code not in (200, 201):
-            raise RuntimeError(f"newAccount: {r.status_code} {r.text}")
-        self.kid = r.headers["Location"]
-
-    def new_order(self, names):
-        r = self.post(self.dir["newOrder"],
-                      {"identifiers": [{"type": "dns", "value": n} for n in names]})
-        if r.status_code != 201:
-            raise RuntimeError(f"newOrder: {r.status_code} {r.text}")
-        return r.headers["Location"], r.json()
-
-    def get(self, url):
-        return self.post(url, None)
-
-    def poll(self, url, done, timeout=90):
-        """POST-as-GET url until its status is in done; returns the object."""
-        end = time.time() + timeout
-        while True:
-            obj = self.get(url).json()
-            if obj.get("status") in done or time.time() > end:
-                return obj
-            time.sleep(0.5)
-
-
-class Http01(http.server.ThreadingHTTPServer):
-    """Serves /.well-known/acme-challenge/<token> from a dict."""
-    allow_reuse_address = True
-    daemon_threads = True
-
-    def __init__(self, port):
-        self.bodies = {}
-        self.hits = []
-        super().__init__(("127.0.0.1", port), Http01Handler)
-        threading.Thread(target=self.serve_forever, daemon=True).start()
-
-
-class Http01Handler(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.server.hits.append(self.path)
-        token = self.path.rsplit("/", 1)[-1]
-        body = self.server.bodies.get(token)
-        if not self.path.startswith("/.well-known/acme-challenge/") or body is None:
-            self.send_error(404)
-            return
-        data = body.encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "text/plain")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
-
-
-def http01_challenge(cl, authz_url):
-    authz = cl.get(authz_url).json()
-    return next(c for c in authz["challenges"] if c["type"] == "http-01")
-
-
-def ready_order(cl, web, names):
-    """A fresh order for names with every authorization valid."""
-    order_url, order = cl.new_order(names)
-    for az in order["authorizations"]:
-        ch = http01_challenge(cl, az)
-        web.bodies[ch["token"]] = f"{ch['token']}.{cl.thumb}"
-        cl.post(ch["url"], {})
-        res = cl.poll(az, ("valid", "invalid"))
-        if res.get("status") != "valid":
-            raise RuntimeError(f"authorization for {names} did not validate: {res}")
-    order = cl.poll(order_url, ("ready", "invalid"))
-    if order.get("status") != "ready":
-        raise RuntimeError(f"order not ready: {order}")
-    return order_url, order
-
-
-def csr(names, key):
-    b = x509.CertificateSigningRequestBuilder().subject_name(
-        x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
-    b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]),
-                        critical=False)
-    return b64u(b.sign(key, hashes.SHA256()).public_bytes(serialization.Encoding.DER))
-
-
-class Alive:
-    """(e): after each group the directory answers and the store is consistent."""
-
-    def __init__(self, args, cl):
-        self.args, self.cl = args, cl
-
-    def __call__(self, after):
-        try:
-            r = self.cl.s.get(self.args.directory, timeout=30)
-            ok = r.status_code == 200 and "newNonce" in r.json()
-            check(f"directory answers after {after}", ok, f"{r.status_code} {r.text[:200]}")
-        except (requests.RequestException, ValueError) as e:
-            check(f"directory answers after {after}", False, repr(e))
-        if self.args.server != "kakuin":
-            skip(f"kakuin check after {after}", self.args.server)
-            return
-        p = subprocess.run([self.args.kakuin, "check", "--data-dir", self.args.data_dir],
-                           capture_output=True, text=True, timeout=120)
-        check(f"kakuin check after {after}", p.returncode == 0,
-              f"exit {p.returncode}: {(p.stdout + p.stderr)[-500:]}")
+sys.dont_write_bytecode = True  # run from the source tree: no __pycache__ there
+import acmelib
+from acmelib import (ERR, PEM_CHAIN, Alive, Client, Http01, b64u, check, csr,
+                     http01_challenge, load_chain, problem, ready_order, skip)
 
 
 def test_nonces(cl):
@@ -386,10 +179,8 @@ def test_issue_and_download(cl, web, order_state):
           r.status_code == 200 and
           r.headers.get("Content-Type", "").split(";")[0].strip() == PEM_CHAIN,
           f"{r.status_code} {r.headers.get('Content-Type')} {r.text[:200]}")
-    end = b"-----END CERTIFICATE-----"
     try:
-        certs = [x509.load_pem_x509_certificate(blk + end)
-                 for blk in r.content.split(end) if b"-----BEGIN" in blk]
+        certs = load_chain(r.content)
     except ValueError as e:
         check("certificate chain parses", False, repr(e))
         return
@@ -413,8 +204,7 @@ def main():
     ap.add_argument("--kakuin")
     ap.add_argument("--data-dir")
     args = ap.parse_args()
-    global SERVER
-    SERVER = args.server
+    acmelib.SERVER = args.server
     if args.server == "kakuin" and not (args.kakuin and args.data_dir):
         ap.error("--kakuin and --data-dir are needed for kakuin")
 
@@ -423,7 +213,7 @@ def main():
         cl = Client(args.directory, args.cacert)
         cl.register()
         check("account created", bool(cl.kid), "no Location")
-        alive = Alive(args, cl)
+        alive = Alive(cl, args.server, args.kakuin, args.data_dir)
 
         test_nonces(cl)
         alive("nonce errors")
@@ -459,8 +249,7 @@ def main():
         check("no unexpected error", False, f"{type(e).__name__}: {e}")
     finally:
         web.shutdown()
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return acmelib.summary()
 
 
 if __name__ == "__main__":
