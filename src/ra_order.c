@@ -116,6 +116,8 @@ fail:
 	return NULL;
 }
 
+static int order_effective(kk_ra *ra, kk_order *o, kk_err *err);
+
 int
 kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *out, kk_err *err)
 {
@@ -169,6 +171,9 @@ kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *ou
 		goto out;
 	}
 	if (kk_store_order_create(ra->store, out, specs, n, err) != 0)
+		goto out;
+	/* RFC 8555 7.1.6: an order whose authorizations are all reused is ready at once */
+	if (order_effective(ra, out, err) != 0)
 		goto out;
 	rc = 0;
 out:

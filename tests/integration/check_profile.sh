@@ -58,7 +58,7 @@ row "signature sha256WithRSAEncryption" $? \
 
 # Serial: positive, >= 64 bits (BR 7.1), at most 20 octets (RFC 5280 4.1.2.2).
 serial=$(openssl x509 -in "$CERT" -noout -serial | sed 's/^serial=//')
-sbits=$(python3 -c 'import sys; print(int(sys.argv[1], 16).bit_length())' "$serial" 2>/dev/null || echo 0)
+sbits=$(/usr/bin/python3 -c 'import sys; print(int(sys.argv[1], 16).bit_length())' "$serial" 2>/dev/null || echo 0)
 case $serial in -*) sbits=0 ;; esac
 [ "$sbits" -ge 64 ] && [ "$sbits" -le 159 ]
 row "serial positive, 64..159 bits" $? "serial $serial has $sbits bits"

@@ -10,7 +10,7 @@ start_dns
 start_server
 
 out=$IT_WORK/negative.log
-timeout 600 python3 "$IT_LIBDIR/acme_negative.py" --directory "$IT_DIRURL" \
+timeout 600 /usr/bin/python3 "$IT_LIBDIR/acme_negative.py" --directory "$IT_DIRURL" \
     --cacert "$IT_CACERT" --http01-port "$IT_HTTP01" --server "$IT_SERVER" \
     --kakuin "$IT_KAKUIN" --data-dir "$IT_DATA" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}

@@ -16,7 +16,7 @@ start_dns
 start_server
 
 out=$IT_WORK/protocol.log
-timeout 600 python3 "$IT_LIBDIR/acme_protocol.py" --directory "$IT_DIRURL" \
+timeout 600 /usr/bin/python3 "$IT_LIBDIR/acme_protocol.py" --directory "$IT_DIRURL" \
     --cacert "$IT_CACERT" --http01-port "$IT_HTTP01" \
     --kakuin "$IT_KAKUIN" --data-dir "$IT_DATA" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}

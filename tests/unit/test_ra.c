@@ -253,6 +253,7 @@ test_issue_and_reuse(void **state)
 	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"shop.example.jp\"}]}",
 	    &o2);
 	assert_int_equal(o2.authz_ids[0], o.authz_ids[0]);
+	assert_string_equal(o2.status, "ready");
 	expect_status(&acct1, o2.id, "ready");
 	new_order(&acct2, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"shop.example.jp\"}]}",
 	    &o3);
