@@ -308,3 +308,23 @@ check_issued_cert() {
 		fail "x509lint reported errors"
 	fi
 }
+
+# run_client NAME.py ARGS...: runs a Python ACME client from this folder
+# with Debian's python3 against the running server, logs to NAME.log and
+# folds its closing "N passed, N failed" line into this test's counts.
+run_client() {
+	local script=$1 out line np nf rc
+	shift
+	out=$IT_WORK/${script%.py}.log
+	timeout 600 /usr/bin/python3 "$IT_LIBDIR/$script" --directory "$IT_DIRURL" \
+	    --cacert "$IT_CACERT" --http01-port "$IT_HTTP01" "$@" 2>&1 | tee "$out"
+	rc=${PIPESTATUS[0]}
+	if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1); then
+		read -r np _ nf _ <<<"$line"
+		IT_PASSED=$((IT_PASSED + np))
+		IT_FAILED=$((IT_FAILED + nf))
+		[ "$rc" -eq 0 ] || [ "$nf" -gt 0 ] || fail "$script exited $rc"
+	else
+		fail "$script did not finish (exit $rc)"
+	fi
+}
