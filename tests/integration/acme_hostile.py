@@ -7,7 +7,6 @@ answer each with a 4xx RFC 8555 problem document (never 5xx, never a dropped
 connection), keep serving, and keep its store consistent.
 """
 
-import argparse
 import json
 import os
 import random
@@ -17,7 +16,7 @@ import requests
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from acmelib import ERR, Alive, Client, b64u, check, summary  # noqa: E402
+from acmelib import ERR, Alive, Client, b64u, check, client_args, summary  # noqa: E402
 
 PATHS = ["/acme/new-account", "/acme/new-order", "/acme/key-change", "/acme/acct/1",
          "/acme/acct/1/orders", "/acme/order/1", "/acme/order/1/finalize", "/acme/authz/1",
@@ -115,12 +114,7 @@ def signed_stream(cl, rnd, count):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--directory", required=True)
-    ap.add_argument("--cacert", required=True)
-    ap.add_argument("--http01-port", type=int, required=True)
-    ap.add_argument("--kakuin", required=True)
-    ap.add_argument("--data-dir", required=True)
+    ap = client_args()
     ap.add_argument("--count", type=int, default=600)
     args = ap.parse_args()
     rnd = random.Random(20261127)

@@ -10,7 +10,6 @@ usage: acme_negative.py --directory URL --cacert PEM --http01-port N
            [--server kakuin|pebble] [--kakuin BIN --data-dir DIR]
 """
 
-import argparse
 import json
 import os
 import socket
@@ -24,7 +23,7 @@ from cryptography import x509
 
 sys.dont_write_bytecode = True  # run from the source tree: no __pycache__ there
 import acmelib
-from acmelib import (ERR, PEM_CHAIN, Alive, Client, Http01, b64u, check, csr,
+from acmelib import (ERR, PEM_CHAIN, Alive, Client, Http01, b64u, check, client_args, csr,
                      http01_challenge, load_chain, problem, ready_order, skip)
 
 
@@ -196,13 +195,8 @@ def test_issue_and_download(cl, web, order_state):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--directory", required=True)
-    ap.add_argument("--cacert", required=True)
-    ap.add_argument("--http01-port", type=int, required=True)
+    ap = client_args(kakuin_required=False)
     ap.add_argument("--server", default="kakuin", choices=("kakuin", "pebble"))
-    ap.add_argument("--kakuin")
-    ap.add_argument("--data-dir")
     args = ap.parse_args()
     acmelib.SERVER = args.server
     if args.server == "kakuin" and not (args.kakuin and args.data_dir):

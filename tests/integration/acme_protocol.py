@@ -13,7 +13,6 @@ usage: acme_protocol.py --directory URL --cacert PEM --http01-port N
            --kakuin BIN --data-dir DIR
 """
 
-import argparse
 import datetime
 import re
 import subprocess
@@ -23,8 +22,9 @@ from cryptography.x509.oid import NameOID
 
 sys.dont_write_bytecode = True  # run from the source tree: no __pycache__ there
 import acmelib
-from acmelib import (ERR, PEM_CHAIN, Alive, Client, Http01, check, csr, load_chain,
-                     problem, ready_order, rsa_jwk, rsa_key, sign_jws, validate_authz)
+from acmelib import (ERR, PEM_CHAIN, Alive, Client, Http01, check, client_args, csr,
+                     load_chain, problem, ready_order, rsa_jwk, rsa_key, sign_jws,
+                     validate_authz)
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{43,}$")
 
@@ -484,12 +484,7 @@ GROUPS = (
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--directory", required=True)
-    ap.add_argument("--cacert", required=True)
-    ap.add_argument("--http01-port", type=int, required=True)
-    ap.add_argument("--kakuin", required=True)
-    ap.add_argument("--data-dir", required=True)
+    ap = client_args()
     args = ap.parse_args()
 
     web = Http01(args.http01_port)

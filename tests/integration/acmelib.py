@@ -6,6 +6,7 @@ closing "N passed, N failed" line, an http-01 responder, CSR building and the
 "server still alive and store consistent" probe.
 """
 
+import argparse
 import base64
 import hashlib
 import hmac
@@ -277,3 +278,15 @@ class Alive:
                            capture_output=True, text=True, timeout=120)
         check(f"kakuin check after {after}", p.returncode == 0,
               f"exit {p.returncode}: {(p.stdout + p.stderr)[-500:]}")
+
+
+def client_args(kakuin_required=True):
+    """The command line every client takes from run_client in lib.sh; callers may
+    add their own options before parse_args()."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--directory", required=True)
+    ap.add_argument("--cacert", required=True)
+    ap.add_argument("--http01-port", type=int, required=True)
+    ap.add_argument("--kakuin", required=kakuin_required)
+    ap.add_argument("--data-dir", required=kakuin_required)
+    return ap
