@@ -74,7 +74,8 @@ load_pin(const kk_paths *p, const char *env, const char *file, int create, char 
 	snprintf(path, sizeof(path), "%s/%s", p->hsm_dir, file);
 	if (!kk_file_exists(path)) {
 		if (!create)
-			return kk_err_set(err, KK_ERR_NOT_FOUND, "%s is missing (run kakuin init)", path);
+			return kk_err_set(err, KK_ERR_NOT_FOUND, "no token PIN: set $%s or create %s "
+			    "(kakuin init does when the variable is unset)", env, path);
 		if ((pin = kk_random_token(24)) == NULL)
 			return kk_err_set(err, KK_ERR_INTERNAL, "no randomness for a PIN");
 		rc = kk_file_write(path, pin, strlen(pin), 0600, err);
@@ -106,10 +107,11 @@ kk_signer_setup_load(kk_signer_setup *s, const kk_paths *p, int create, kk_err *
 	if (!kk_file_exists(p->softhsm_conf))
 		return kk_err_set(err, KK_ERR_NOT_FOUND, "%s is missing (run kakuin init)",
 		    p->softhsm_conf);
+	/* serving needs only the user PIN; the SO PIN is for initialising the token */
 	if (load_pin(p, "KAKUIN_HSM_PIN", "user.pin", create, s->user_pin, sizeof(s->user_pin),
 		err) != 0 ||
-	    load_pin(p, "KAKUIN_HSM_SO_PIN", "so.pin", create, s->so_pin, sizeof(s->so_pin),
-		err) != 0)
+	    (create && load_pin(p, "KAKUIN_HSM_SO_PIN", "so.pin", create, s->so_pin,
+		sizeof(s->so_pin), err) != 0))
 		return -1;
 	s->cfg.module = NULL;
 	s->cfg.softhsm_conf = p->softhsm_conf;
