@@ -50,9 +50,13 @@ test_setup_files(void **state)
 	assert_true(strlen(setup.user_pin) >= 16);
 	assert_string_not_equal(setup.user_pin, setup.so_pin);
 	/* a second load reads the same PINs instead of making new ones */
-	assert_int_equal(kk_signer_setup_load(&again, &paths, 0, &err), 0);
+	assert_int_equal(kk_signer_setup_load(&again, &paths, 1, &err), 0);
 	assert_string_equal(again.user_pin, setup.user_pin);
 	assert_string_equal(again.so_pin, setup.so_pin);
+	/* serving (create = 0) needs the user PIN only: the SO PIN is not even read */
+	assert_int_equal(kk_signer_setup_load(&again, &paths, 0, &err), 0);
+	assert_string_equal(again.user_pin, setup.user_pin);
+	assert_string_equal(again.so_pin, "");
 	assert_string_equal(again.cfg.token_label, "kakuin");
 	assert_ptr_equal(again.cfg.softhsm_conf, paths.softhsm_conf);
 }
