@@ -298,15 +298,18 @@ check_issued_cert() {
 		fail "x509lint not available"
 		return
 	fi
-	out=$("$lint" "$leaf" 2>&1)
-	echo "$out" | sed 's/^/  x509lint: /'
-	if ! echo "$out" | grep -q '^E:'; then
-		pass "x509lint: no errors"
-	elif [ "$IT_SERVER" = pebble ]; then
-		info "x509lint errors not counted under pebble"
-	else
-		fail "x509lint reported errors"
-	fi
+	# the leaf, and the CA certificates kakuin init made, all through the BR linter
+	for c in "$leaf" "$IT_ISSUING" "$IT_ROOT"; do
+		out=$("$lint" "$c" 2>&1)
+		echo "$out" | sed "s|^|  x509lint $(basename "$c"): |"
+		if ! echo "$out" | grep -q '^E:'; then
+			pass "x509lint $(basename "$c"): no errors"
+		elif [ "$IT_SERVER" = pebble ]; then
+			info "x509lint errors not counted under pebble"
+		else
+			fail "x509lint $(basename "$c") reported errors"
+		fi
+	done
 }
 
 # run_client NAME.py ARGS...: runs a Python ACME client from this folder
