@@ -15,6 +15,7 @@
 #include "kakuin/ca.h"
 #include "kakuin/clock.h"
 #include "kakuin/util.h"
+#include "kk_test_csr.h"
 
 static char dir[] = "/tmp/kk_ca_XXXXXX";
 static kk_paths paths;
@@ -77,33 +78,6 @@ slurp(const char *path)
 
 	assert_int_equal(kk_file_read(path, 1 << 20, &s, NULL, &err), 0);
 	return s;
-}
-
-static X509_REQ *
-make_csr(EVP_PKEY *key, const char *cn, const char *const *dns, size_t n)
-{
-	X509_REQ *req = X509_REQ_new();
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	GENERAL_NAMES *gens = GENERAL_NAMES_new();
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		GENERAL_NAME *g = GENERAL_NAME_new();
-		ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-		ASN1_STRING_set(s, dns[i], -1);
-		GENERAL_NAME_set0_value(g, GEN_DNS, s);
-		sk_GENERAL_NAME_push(gens, g);
-	}
-	if (cn != NULL)
-		X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_UTF8,
-		    (const unsigned char *)cn, -1, -1, 0);
-	X509V3_add1_i2d(&exts, NID_subject_alt_name, gens, 0, 0);
-	X509_REQ_add_extensions(req, exts);
-	X509_REQ_set_pubkey(req, key);
-	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	GENERAL_NAMES_free(gens);
-	return req;
 }
 
 /* Plans and signs a subscriber certificate at the clock's time. */
@@ -271,7 +245,7 @@ static void
 test_subscriber_profile(void **state)
 {
 	kk_ca *ca = NULL;
-	X509_REQ *csr = make_csr(csr_key, names[0], names, 3);
+	X509_REQ *csr = kk_test_csr(csr_key, names[0], names, 3);
 	X509 *x, *root = read_pem(paths.root_pem), *iss = read_pem(paths.issuing_pem);
 	const ASN1_INTEGER *sn;
 	GENERAL_NAMES *san;
@@ -411,7 +385,7 @@ test_validity_schedule(void **state)
 		{ "2029-03-14T08:00:00Z", 100 }, { "2029-03-15T00:00:00Z", 47 },
 	};
 	kk_ca *ca = NULL;
-	X509_REQ *csr = make_csr(csr_key, names[0], names, 1);
+	X509_REQ *csr = kk_test_csr(csr_key, names[0], names, 1);
 	X509 *x;
 	time_t t, nb, na;
 	size_t i;
@@ -438,7 +412,7 @@ static void
 test_validity_cap(void **state)
 {
 	kk_ca *ca = NULL;
-	X509_REQ *csr = make_csr(csr_key, NULL, names, 1);
+	X509_REQ *csr = kk_test_csr(csr_key, NULL, names, 1);
 	X509 *x;
 	time_t ca_na, nb, na;
 	char serial[41];
@@ -493,7 +467,7 @@ test_plan_refuses(void **state)
 {
 	kk_ca *ca = NULL;
 	EVP_PKEY *ec = EVP_EC_gen("P-256");
-	X509_REQ *csr = make_csr(csr_key, NULL, names, 1), *eccsr = make_csr(ec, NULL, names, 1);
+	X509_REQ *csr = kk_test_csr(csr_key, NULL, names, 1), *eccsr = kk_test_csr(ec, NULL, names, 1);
 	kk_subject no_org = { "", NULL, "Minato-ku", "Tokyo" };
 	unsigned char *tbs = NULL, *der = NULL;
 	unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };

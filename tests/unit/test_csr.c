@@ -8,6 +8,7 @@
 #include <cmocka.h>
 #include <openssl/x509v3.h>
 #include "kakuin/ca.h"
+#include "kk_test_csr.h"
 
 static kk_policy pol;
 static EVP_PKEY *rsa2048, *rsa1024, *p256;
@@ -39,40 +40,6 @@ group_teardown(void **state)
 	return 0;
 }
 
-/* DER of a CSR for key with the given CN (or none) and dNSName SANs. Caller frees. */
-static unsigned char *
-csr_der(EVP_PKEY *key, const char *cn, const char *const *dns, size_t n, int *len)
-{
-	X509_REQ *req = X509_REQ_new();
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	GENERAL_NAMES *gens = GENERAL_NAMES_new();
-	unsigned char *der = NULL;
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		GENERAL_NAME *g = GENERAL_NAME_new();
-		ASN1_IA5STRING *s = ASN1_IA5STRING_new();
-		ASN1_STRING_set(s, dns[i], -1);
-		GENERAL_NAME_set0_value(g, GEN_DNS, s);
-		sk_GENERAL_NAME_push(gens, g);
-	}
-	if (cn != NULL)
-		X509_NAME_add_entry_by_txt(X509_REQ_get_subject_name(req), "CN", MBSTRING_UTF8,
-		    (const unsigned char *)cn, -1, -1, 0);
-	if (n > 0) {
-		X509V3_add1_i2d(&exts, NID_subject_alt_name, gens, 0, 0);
-		X509_REQ_add_extensions(req, exts);
-	}
-	X509_REQ_set_pubkey(req, key);
-	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
-	*len = i2d_X509_REQ(req, &der);
-	assert_true(*len > 0);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	GENERAL_NAMES_free(gens);
-	X509_REQ_free(req);
-	return der;
-}
-
 /* Runs kk_csr_check and expects badCSR with needle in the detail. */
 static void
 expect_bad(const unsigned char *der, int len, const char *needle)
@@ -98,14 +65,14 @@ test_valid(void **state)
 	kk_err err;
 
 	(void)state;
-	der = csr_der(rsa2048, "www.example.jp", order, 2, &len);
+	der = kk_test_csr_der(rsa2048, "www.example.jp", order, 2, &len);
 	assert_int_equal(kk_csr_check(der, (size_t)len, &pol, order, 2, &out, &err), 0);
 	assert_non_null(out);
 	assert_int_equal(EVP_PKEY_eq(X509_REQ_get0_pubkey(out), rsa2048), 1);
 	X509_REQ_free(out);
 	OPENSSL_free(der);
 	/* no CN, names in another order and case */
-	der = csr_der(rsa2048, NULL, mixed_case, 2, &len);
+	der = kk_test_csr_der(rsa2048, NULL, mixed_case, 2, &len);
 	out = NULL;
 	assert_int_equal(kk_csr_check(der, (size_t)len, &pol, order, 2, &out, &err), 0);
 	X509_REQ_free(out);
@@ -119,7 +86,7 @@ test_small_rsa(void **state)
 	int len;
 
 	(void)state;
-	der = csr_der(rsa1024, NULL, order, 2, &len);
+	der = kk_test_csr_der(rsa1024, NULL, order, 2, &len);
 	expect_bad(der, len, "1024");
 	expect_bad(der, len, "at least 2048 bits");
 	OPENSSL_free(der);
@@ -132,7 +99,7 @@ test_ec_key(void **state)
 	int len;
 
 	(void)state;
-	der = csr_der(p256, NULL, order, 2, &len);
+	der = kk_test_csr_der(p256, NULL, order, 2, &len);
 	expect_bad(der, len, "--key-type rsa");
 	expect_bad(der, len, "RSA certificates only (CP 6.1.5)");
 	OPENSSL_free(der);
@@ -146,7 +113,7 @@ test_extra_name(void **state)
 	int len;
 
 	(void)state;
-	der = csr_der(rsa2048, NULL, more, 3, &len);
+	der = kk_test_csr_der(rsa2048, NULL, more, 3, &len);
 	expect_bad(der, len, "evil.example");
 	OPENSSL_free(der);
 }
@@ -158,11 +125,11 @@ test_missing_name(void **state)
 	int len;
 
 	(void)state;
-	der = csr_der(rsa2048, NULL, order, 1, &len);
+	der = kk_test_csr_der(rsa2048, NULL, order, 1, &len);
 	expect_bad(der, len, "does not name www.example.jp");
 	OPENSSL_free(der);
 	/* no SAN at all, CN only */
-	der = csr_der(rsa2048, "example.jp", NULL, 0, &len);
+	der = kk_test_csr_der(rsa2048, "example.jp", NULL, 0, &len);
 	expect_bad(der, len, "commonName example.jp");
 	OPENSSL_free(der);
 }
@@ -174,7 +141,7 @@ test_cn_not_in_san(void **state)
 	int len;
 
 	(void)state;
-	der = csr_der(rsa2048, "mail.example.jp", order, 2, &len);
+	der = kk_test_csr_der(rsa2048, "mail.example.jp", order, 2, &len);
 	expect_bad(der, len, "mail.example.jp");
 	OPENSSL_free(der);
 }
@@ -211,7 +178,7 @@ test_bad_signature(void **state)
 	int len;
 
 	(void)state;
-	der = csr_der(rsa2048, NULL, order, 2, &len);
+	der = kk_test_csr_der(rsa2048, NULL, order, 2, &len);
 	/* the signature BIT STRING is last: flip a bit in it */
 	der[len - 10] ^= 0x01;
 	expect_bad(der, len, "signature does not verify");
@@ -229,7 +196,7 @@ test_garbage(void **state)
 	expect_bad(junk, sizeof(junk), "could not parse CSR");
 	expect_bad(junk, 0, "could not parse CSR");
 	/* a valid CSR followed by trailing bytes */
-	der = csr_der(rsa2048, NULL, order, 2, &len);
+	der = kk_test_csr_der(rsa2048, NULL, order, 2, &len);
 	der = OPENSSL_realloc(der, (size_t)len + 1);
 	der[len] = 0;
 	expect_bad(der, len + 1, "could not parse CSR");

@@ -17,6 +17,7 @@
 #include "kakuin/clock.h"
 #include "kakuin/util.h"
 #include "../../src/ra_internal.h"
+#include "kk_test_csr.h"
 
 #define DAY 86400
 
@@ -87,28 +88,14 @@ group_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* DER CSR for names (SAN), signed with key. Caller frees. */
+/* DER CSR with dNSName SANs for names, signed with key. Caller frees. */
 static unsigned char *
-make_csr(const char *san, size_t *len)
+make_csr(const char *const *names, size_t n, size_t *len)
 {
-	X509_REQ *req = X509_REQ_new();
-	STACK_OF(X509_EXTENSION) *exts = sk_X509_EXTENSION_new_null();
-	X509_EXTENSION *ext;
-	unsigned char *der = NULL;
-	int n;
+	int l;
+	unsigned char *der = kk_test_csr_der(key, NULL, names, n, &l);
 
-	assert_non_null(req);
-	X509_REQ_set_pubkey(req, key);
-	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_subject_alt_name, san);
-	assert_non_null(ext);
-	sk_X509_EXTENSION_push(exts, ext);
-	X509_REQ_add_extensions(req, exts);
-	sk_X509_EXTENSION_pop_free(exts, X509_EXTENSION_free);
-	assert_true(X509_REQ_sign(req, key, EVP_sha256()) > 0);
-	n = i2d_X509_REQ(req, &der);
-	assert_true(n > 0);
-	*len = (size_t)n;
-	X509_REQ_free(req);
+	*len = (size_t)l;
 	return der;
 }
 
@@ -216,7 +203,7 @@ test_issue_and_reuse(void **state)
 	(void)state;
 	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"shop.example.jp\"}]}",
 	    &o);
-	csr = make_csr("DNS:shop.example.jp", &len);
+	csr = make_csr((const char *[]){"shop.example.jp"}, 1, &len);
 	/* not ready yet */
 	assert_int_equal(kk_ra_finalize(ra, &acct1, o.id, csr, len, &e), -1);
 	assert_int_equal(e.kind, KK_ERR_ORDER_NOT_READY);
@@ -225,7 +212,8 @@ test_issue_and_reuse(void **state)
 	{
 		/* a bad CSR leaves the order ready for a better one */
 		size_t blen;
-		unsigned char *bad = make_csr("DNS:shop.example.jp,DNS:extra.example.jp", &blen);
+		const char *extra[] = {"shop.example.jp", "extra.example.jp"};
+		unsigned char *bad = make_csr(extra, 2, &blen);
 		assert_int_equal(kk_ra_finalize(ra, &acct1, o.id, bad, blen, &e), -1);
 		assert_int_equal(e.kind, KK_ERR_BAD_CSR);
 		assert_non_null(strstr(e.detail, "extra.example.jp"));
@@ -311,7 +299,7 @@ test_resume_planned(void **state)
 	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"plan.example.jp\"}]}",
 	    &o);
 	validate_ok(o.authz_ids[0]);
-	csr = make_csr("DNS:plan.example.jp", &len);
+	csr = make_csr(names, 1, &len);
 	/* the steps of kk_ra_issue up to the HSM signature, then a "crash" */
 	assert_int_equal(kk_store_order_begin_finalize(st, o.id, csr, len, &e), 0);
 	assert_int_equal(kk_csr_check(csr, len, &cfg.policy, names, 1, &req, &e), 0);
@@ -356,7 +344,7 @@ test_resume_unplanned(void **state)
 	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"early.example.jp\"}]}",
 	    &o);
 	validate_ok(o.authz_ids[0]);
-	csr = make_csr("DNS:early.example.jp", &len);
+	csr = make_csr((const char *[]){"early.example.jp"}, 1, &len);
 	assert_int_equal(kk_store_order_begin_finalize(kk_ra_store(ra), o.id, csr, len, &e), 0);
 	restart();
 	expect_status(&acct1, o.id, "valid");
