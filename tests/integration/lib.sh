@@ -140,7 +140,7 @@ PY
 start_dns() {
 	local i
 	IT_DNSPORT=$(free_port 8053)
-	dnsmasq --no-resolv --no-hosts --address=/#/127.0.0.1 --local=/#/ \
+	/usr/sbin/dnsmasq --no-resolv --no-hosts --address=/#/127.0.0.1 --local=/#/ \
 	    --port="$IT_DNSPORT" --listen-address=127.0.0.1 --bind-interfaces \
 	    --keep-in-foreground --pid-file="$IT_WORK/dnsmasq.pid" \
 	    --user="$(id -un)" --log-queries --log-facility=- \
