@@ -95,7 +95,7 @@ kk_wfe_account_orders(kk_wfe_ctx *c, int64_t id, kk_err *err)
 
 	if (id != c->acct.id)
 		return kk_err_set(err, KK_ERR_UNAUTHORIZED, "the kid does not match this account URL");
-	if (kk_store_orders_by_account(kk_ra_store(c->w->ra), id, &ids, &n, err) != 0)
+	if (kk_ra_orders(c->w->ra, &c->acct, &ids, &n, err) != 0)
 		return -1;
 	arr = json_array();
 	for (i = 0; i < n && arr != NULL; i++) {
@@ -311,25 +311,13 @@ int
 kk_wfe_challenge(kk_wfe_ctx *c, int64_t id, kk_err *err)
 {
 	kk_challenge ch;
-	int64_t authz_id = 0;
-	kk_authz a;
 
-	if (c->payload != NULL) {
-		/* RFC 8555 7.5.1: any JSON object (normally {}) asks the server to validate */
-		if (kk_ra_respond_challenge(c->w->ra, &c->acct, id, &ch, &authz_id, err) != 0)
-			return -1;
-	} else {
-		if (kk_store_challenge_get(kk_ra_store(c->w->ra), id, &ch, err) != 0)
-			return -1;
-		authz_id = ch.authz_id;
-		if (kk_ra_authz(c->w->ra, &c->acct, authz_id, &a, err) != 0) {
-			kk_challenge_clear(&ch);
-			return -1;
-		}
-		kk_authz_clear(&a);
-	}
+	/* RFC 8555 7.5.1: any JSON object (normally {}) asks the server to validate;
+	 * POST-as-GET only reads */
+	if (kk_ra_challenge(c->w->ra, &c->acct, id, c->payload != NULL, &ch, err) != 0)
+		return -1;
 	kk_wfe_header(c->resp, "Link", kk_printf("<%s/acme/authz/%lld>;rel=\"up\"", c->base,
-	    (long long)authz_id));
+	    (long long)ch.authz_id));
 	kk_wfe_json(c->resp, 200, challenge_json(c, &ch));
 	kk_challenge_clear(&ch);
 	return 0;

@@ -279,32 +279,34 @@ kk_ra_deactivate_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_err *er
 }
 
 int
-kk_ra_respond_challenge(kk_ra *ra, const kk_account *acct, int64_t id, kk_challenge *out,
-    int64_t *authz_id, kk_err *err)
+kk_ra_challenge(kk_ra *ra, const kk_account *acct, int64_t id, int respond, kk_challenge *out,
+    kk_err *err)
 {
 	kk_authz a;
+	int start;
 	kk_err e;
 
 	if (kk_store_challenge_get(ra->store, id, out, err) != 0)
 		return -1;
-	*authz_id = out->authz_id;
 	if (kk_ra_authz(ra, acct, out->authz_id, &a, err) != 0) {
 		kk_challenge_clear(out);
 		return -1;
 	}
-	if (strcmp(out->status, "pending") == 0 && strcmp(a.status, "pending") == 0) {
-		if (kk_store_challenge_start(ra->store, id, &e) == 0) {
-			if (kk_ra_enqueue(ra, id, &e) != 0)
-				kk_log("error", "ra", "challenge %lld: %s", (long long)id, e.detail);
-		}
-		kk_challenge_clear(out);
-		if (kk_store_challenge_get(ra->store, id, out, err) != 0) {
-			kk_authz_clear(&a);
-			return -1;
-		}
-	}
+	start = respond && strcmp(out->status, "pending") == 0 &&
+	    strcmp(a.status, "pending") == 0;
 	kk_authz_clear(&a);
-	return 0;
+	if (!start)
+		return 0;
+	if (kk_store_challenge_start(ra->store, id, &e) == 0 && kk_ra_enqueue(ra, id, &e) != 0)
+		kk_log("error", "ra", "challenge %lld: %s", (long long)id, e.detail);
+	kk_challenge_clear(out);
+	return kk_store_challenge_get(ra->store, id, out, err);
+}
+
+int
+kk_ra_orders(kk_ra *ra, const kk_account *acct, int64_t **ids, size_t *n, kk_err *err)
+{
+	return kk_store_orders_by_account(ra->store, acct->id, ids, n, err);
 }
 
 void

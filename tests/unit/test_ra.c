@@ -375,15 +375,16 @@ test_validation_worker(void **state)
 	kk_order o;
 	kk_authz a;
 	kk_challenge c;
-	int64_t authz_id;
 	kk_err e;
 
 	(void)state;
 	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"dns.example.jp\"}]}",
 	    &o);
 	assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
-	assert_int_equal(kk_ra_respond_challenge(ra, &acct1, a.chall[0].id, &c, &authz_id, &e), 0);
-	assert_int_equal(authz_id, a.id);
+	assert_int_equal(kk_ra_challenge(ra, &acct2, a.chall[0].id, 1, &c, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_UNAUTHORIZED);
+	assert_int_equal(kk_ra_challenge(ra, &acct1, a.chall[0].id, 1, &c, &e), 0);
+	assert_int_equal(c.authz_id, a.id);
 	assert_true(strcmp(c.status, "processing") == 0 || strcmp(c.status, "invalid") == 0);
 	kk_challenge_clear(&c);
 	kk_authz_clear(&a);
