@@ -94,7 +94,7 @@ recover(kk_ra *ra)
 	if (kk_store_orders_processing(ra->store, &ids, &n, &e) == 0) {
 		for (i = 0; i < n; i++) {
 			kk_log("info", "ra", "resuming finalization of order %lld", (long long)ids[i]);
-			if (kk_ra_issue(ra, ids[i], &e) != 0)
+			if (kk_ra_issue(ra, ids[i], NULL, &e) != 0)
 				kk_log("error", "ra", "order %lld: %s", (long long)ids[i], e.detail);
 		}
 		free(ids);

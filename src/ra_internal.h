@@ -28,8 +28,9 @@ int kk_ra_enqueue(kk_ra *ra, int64_t chall_id, kk_err *err);
 void kk_ra_validate(kk_ra *ra, int64_t chall_id);
 /* Serialises a problem document for the store. Caller frees. */
 char *kk_ra_problem_json(const kk_err *e);
-/* Issues the certificate of a processing order from its stored CSR (or resumes a
- * planned one). Marks the order invalid on failure. */
-int kk_ra_issue(kk_ra *ra, int64_t order_id, kk_err *err);
+/* Issues the certificate of a processing order (or resumes a planned one). req is the
+ * order's CSR already checked by the caller (borrowed), or NULL to read and check the
+ * stored one (start-up recovery). Marks the order invalid on failure. */
+int kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *req, kk_err *err);
 
 #endif

@@ -104,7 +104,7 @@ kk_ra_finalize(kk_ra *ra, const kk_account *acct, int64_t order_id, const unsign
 		goto out;
 	if (kk_store_order_begin_finalize(ra->store, order_id, csr, csr_len, err) != 0)
 		goto out;
-	rc = kk_ra_issue(ra, order_id, err);
+	rc = kk_ra_issue(ra, order_id, req, err);
 out:
 	X509_REQ_free(req);
 	json_decref(ids);
@@ -162,7 +162,7 @@ out:
 }
 
 int
-kk_ra_issue(kk_ra *ra, int64_t order_id, kk_err *err)
+kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 {
 	kk_order o;
 	kk_cert cert;
@@ -191,12 +191,15 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, kk_err *err)
 		memset(&cert, 0, sizeof(cert));
 	}
 	if (cert.tbs == NULL) {
-		if (kk_store_order_csr(ra->store, order_id, &csr, &csr_len, err) != 0 ||
-		    (ids = json_loads(o.identifiers, 0, NULL)) == NULL ||
-		    order_names(ids, NULL, names, &n, err) != 0 ||
-		    kk_csr_check(csr, csr_len, &ra->cfg.policy, names, n, &req, err) != 0 ||
-		    order_names(ids, req, names, &n, err) != 0 ||
-		    plan(ra, &o, req, names, n, &cert, err) != 0)
+		if ((ids = json_loads(o.identifiers, 0, NULL)) == NULL ||
+		    order_names(ids, NULL, names, &n, err) != 0)
+			goto fail;
+		if (checked == NULL &&
+		    (kk_store_order_csr(ra->store, order_id, &csr, &csr_len, err) != 0 ||
+		    kk_csr_check(csr, csr_len, &ra->cfg.policy, names, n, &req, err) != 0))
+			goto fail;
+		if (order_names(ids, checked ? checked : req, names, &n, err) != 0 ||
+		    plan(ra, &o, checked ? checked : req, names, n, &cert, err) != 0)
 			goto fail;
 	}
 	if (kk_ca_sign(ra->ca, cert.tbs, cert.tbs_len, &der, &der_len, err) != 0 ||
