@@ -1,6 +1,8 @@
 /* ACME front end: routing, JWS authentication, nonces, common headers (RFC 8555 6, 7.1). */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include "kakuin/clock.h"
 #include "kakuin/util.h"
 #include "nonce.h"
 #include "wfe_internal.h"
@@ -116,6 +118,36 @@ request_base(const kk_wfe *w, const kk_http_req *req, char *base, size_t len)
 	snprintf(base, len, "%s", w->default_base);
 }
 
+/* Directory meta "validationMethods" (kakuin extension, docs/dns-validation.md): every
+ * challenge type offered today with the BR 3.2.2.4 method and CP 3.2.7 item it is. */
+static json_t *
+validation_methods(const kk_policy *pol)
+{
+	json_t *a = json_array(), *o;
+	time_t now = kk_now();
+	struct tm tm;
+	char day[16];
+	size_t i, j;
+
+	for (i = 0; a != NULL && i < pol->n_methods; i++) {
+		const kk_method *m = &pol->methods[i];
+
+		for (j = 0; j < m->n_challenges; j++) {
+			if (!kk_policy_challenge_usable(pol, m->challenges[j], 0, now))
+				continue;
+			o = json_pack("{s:s,s:s,s:s,s:b}", "challenge", m->challenges[j], "brMethod",
+			    m->br, "title", m->title, "wildcard", m->wildcard);
+			if (o != NULL && m->cp[0])
+				json_object_set_new(o, "cp", json_string(m->cp));
+			if (o != NULL && m->sunset != 0 && gmtime_r(&m->sunset, &tm) != NULL &&
+			    strftime(day, sizeof(day), "%Y-%m-%d", &tm) > 0)
+				json_object_set_new(o, "sunset", json_string(day));
+			json_array_append_new(a, o);
+		}
+	}
+	return a;
+}
+
 static void
 directory(kk_wfe *w, const char *base, kk_http_resp *resp)
 {
@@ -131,6 +163,8 @@ directory(kk_wfe *w, const char *base, kk_http_resp *resp)
 		json_object_set_new(meta, "termsOfService", json_string(pol->terms_of_service));
 	if (meta != NULL && pol->website[0])
 		json_object_set_new(meta, "website", json_string(pol->website));
+	if (meta != NULL)
+		json_object_set_new(meta, "validationMethods", validation_methods(pol));
 	kk_wfe_json(resp, 200, json_pack("{s:s+,s:s+,s:s+,s:s+,s:o}",
 	    "newNonce", base, "/acme/new-nonce",
 	    "newAccount", base, "/acme/new-account",

@@ -228,6 +228,7 @@ int
 kk_wfe_finalize(kk_wfe_ctx *c, int64_t id, kk_err *err)
 {
 	const char *csr64 = json_string_value(json_object_get(c->payload, "csr"));
+	char *kid = NULL;
 	unsigned char *csr = NULL;
 	size_t len = 0;
 	kk_order o;
@@ -238,7 +239,12 @@ kk_wfe_finalize(kk_wfe_ctx *c, int64_t id, kk_err *err)
 		return kk_err_set(err, KK_ERR_MALFORMED, "finalize needs a csr (base64url DER)");
 	if (kk_b64url_decode(csr64, strlen(csr64), &csr, &len) != 0)
 		return kk_err_set(err, KK_ERR_BAD_CSR, "csr is not valid base64url");
-	rc = kk_ra_finalize(c->w->ra, &c->acct, id, csr, len, err);
+	if ((kid = kk_printf("%s/acme/acct/%lld", c->base, (long long)c->acct.id)) == NULL) {
+		free(csr);
+		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+	}
+	rc = kk_ra_finalize(c->w->ra, &c->acct, kid, id, csr, len, err);
+	free(kid);
 	free(csr);
 	if (rc != 0 && err->kind != KK_ERR_INTERNAL)
 		return -1;
@@ -256,6 +262,36 @@ kk_wfe_finalize(kk_wfe_ctx *c, int64_t id, kk_err *err)
 	return 0;
 }
 
+/* What a client needs beyond the token for kakuin's DNS challenge types
+ * (docs/dns-validation.md). */
+static void
+challenge_extra(kk_wfe_ctx *c, const kk_challenge *ch, json_t *j)
+{
+	const kk_policy *pol = kk_ra_policy(c->w->ra);
+	json_t *ids;
+	size_t i;
+
+	if (strcmp(ch->type, "dns-cname-01") == 0) {
+		json_object_set_new(j, "target", json_string(pol->dns_cname_target));
+	} else if (strcmp(ch->type, "dns-persist-01") == 0 || strcmp(ch->type, "dns-caa-01") == 0) {
+		if ((ids = json_array()) == NULL)
+			return;
+		for (i = 0; i < pol->n_caa_identities; i++)
+			json_array_append_new(ids, json_string(pol->caa_identities[i]));
+		json_object_set_new(j, "issuer-domain-names", ids);
+	}
+	/* the validation record (BR 3.2.2.4), as Boulder shows it */
+	if (strcmp(ch->status, "valid") == 0 && ch->br_method[0] != '\0') {
+		json_t *r = json_pack("{s:s,s:s,s:s}", "method", ch->br_method, "brVersion",
+		    ch->br_version, "dnssec", ch->dnssec[0] ? ch->dnssec : "n/a");
+
+		if (r != NULL && ch->checked != NULL)
+			json_object_set_new(r, "checked", json_string(ch->checked));
+		if (r != NULL)
+			json_object_set_new(j, "validationRecord", json_pack("[o]", r));
+	}
+}
+
 static json_t *
 challenge_json(kk_wfe_ctx *c, const kk_challenge *ch)
 {
@@ -269,6 +305,8 @@ challenge_json(kk_wfe_ctx *c, const kk_challenge *ch)
 		json_object_set_new(j, "validated", jtime(ch->validated));
 	if (j != NULL && ch->error != NULL && (e = json_loads(ch->error, 0, NULL)) != NULL)
 		json_object_set_new(j, "error", e);
+	if (j != NULL)
+		challenge_extra(c, ch, j);
 	return j;
 }
 
@@ -314,7 +352,14 @@ kk_wfe_challenge(kk_wfe_ctx *c, int64_t id, kk_err *err)
 
 	/* RFC 8555 7.5.1: any JSON object (normally {}) asks the server to validate;
 	 * POST-as-GET only reads */
-	if (kk_ra_challenge(c->w->ra, &c->acct, id, c->payload != NULL, &ch, err) != 0)
+	char *kid = kk_printf("%s/acme/acct/%lld", c->base, (long long)c->acct.id);
+	int rc;
+
+	if (kid == NULL)
+		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+	rc = kk_ra_challenge(c->w->ra, &c->acct, kid, id, c->payload != NULL, &ch, err);
+	free(kid);
+	if (rc != 0)
 		return -1;
 	kk_wfe_header(c->resp, "Link", kk_printf("<%s/acme/authz/%lld>;rel=\"up\"", c->base,
 	    (long long)ch.authz_id));

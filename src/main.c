@@ -15,6 +15,7 @@
 
 typedef struct opts {
 	const char *data_dir, *policy, *listen, *resolver, *tls_cert, *tls_key, *public_base;
+	const char *dnssec_probe;
 	const char *name, *unit, *locality, *state;
 	int http01_port, workers, threads;
 } opts;
@@ -27,6 +28,7 @@ usage(void)
 	    "       kakuin serve --data-dir DIR [--listen ADDR:PORT] [--http01-port N]\n"
 	    "                    [--dns-resolver ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
 	    "                    [--public-base-url URL] [--policy FILE]\n"
+	    "                    [--dnssec-probe NAME|none]\n"
 	    "       kakuin org set --data-dir DIR [--name O] [--unit OU] [--locality L]\n"
 	    "                    [--state ST]\n"
 	    "       kakuin org show --data-dir DIR\n"
@@ -45,6 +47,7 @@ parse_opts(int argc, char **argv, opts *o)
 		{"name", required_argument, 0, 'N'}, {"unit", required_argument, 0, 'U'},
 		{"locality", required_argument, 0, 'L'}, {"state", required_argument, 0, 'S'},
 		{"workers", required_argument, 0, 'w'}, {"threads", required_argument, 0, 't'},
+		{"dnssec-probe", required_argument, 0, 'P'},
 		{0, 0, 0, 0}};
 	int ch;
 
@@ -71,6 +74,7 @@ parse_opts(int argc, char **argv, opts *o)
 		case 'S': o->state = optarg; break;
 		case 'w': o->workers = atoi(optarg); break;
 		case 't': o->threads = atoi(optarg); break;
+		case 'P': o->dnssec_probe = optarg; break;
 		default: return -1;
 		}
 	}
@@ -150,6 +154,30 @@ parse_resolver(const char *s, kk_va_cfg *va, kk_err *err)
 	return 0;
 }
 
+/* SC-085: DCV and CAA lookups must be DNSSEC-validated, and kakuin relies on the
+ * resolver's AD bit (docs/dns-validation.md), so a resolver that does not validate is
+ * refused at start-up. "none" skips the probe (development with a non-validating
+ * resolver such as dnsmasq); it is logged as a warning. */
+static int
+dnssec_check(const kk_ra_cfg *cfg, const opts *o)
+{
+	const char *name = o->dnssec_probe ? o->dnssec_probe : cfg->policy.dnssec_probe;
+	kk_err e;
+
+	if (strcmp(name, "none") == 0) {
+		kk_log("warning", "main", "DNSSEC probe disabled: the resolver %s is trusted to "
+		    "validate without being checked", o->resolver);
+		return 0;
+	}
+	if (kk_va_dnssec_probe(&cfg->va, name, &e) != 0) {
+		fprintf(stderr, "kakuin: --dns-resolver %s: %s\n(use a validating resolver such as "
+		    "unbound, or --dnssec-probe none for development)\n", o->resolver, e.detail);
+		return -1;
+	}
+	kk_log("info", "main", "resolver %s validates DNSSEC (probe %s)", o->resolver, name);
+	return 0;
+}
+
 static int
 cmd_serve(const opts *o)
 {
@@ -178,6 +206,8 @@ cmd_serve(const opts *o)
 	cfg.va.http01_port = o->http01_port;
 	cfg.va.timeout_sec = 10;
 	cfg.workers = o->workers;
+	if (dnssec_check(&cfg, o) != 0)
+		return 1;
 	/* signals are handled by sigwait below, not by whichever thread they hit */
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);

@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include "kakuin/clock.h"
 #include "kakuin/policy.h"
+#include "policy_internal.h"
 
 /* Copies the string at path "a.b" (dots separate objects) into dst; required unless opt. */
 static int
@@ -140,9 +141,15 @@ load_validation(json_t *root, kk_policy *p, kk_err *err)
 	    get_schedule(v, "validation", "authz_reuse", &p->authz_reuse, err) != 0 ||
 	    get_int(v, "validation", "order_lifetime_days", 1, 30, &p->order_lifetime_days, err) != 0 ||
 	    get_int(v, "validation", "pending_authz_lifetime_days", 1, 30,
-		&p->pending_authz_lifetime_days, err) != 0)
+		&p->pending_authz_lifetime_days, err) != 0 ||
+	    get_str(root, "validation", "br_version", p->br_version, sizeof(p->br_version), 0,
+		err) != 0 ||
+	    get_str(root, "validation", "dns_cname_target", p->dns_cname_target,
+		sizeof(p->dns_cname_target), 0, err) != 0 ||
+	    get_str(root, "validation", "dnssec_probe", p->dnssec_probe, sizeof(p->dnssec_probe),
+		0, err) != 0)
 		return -1;
-	return 0;
+	return policy_load_methods(v, p, err);
 }
 
 static int

@@ -73,10 +73,59 @@ check_authz_age(kk_ra *ra, const kk_order *o, time_t now, kk_err *err)
 	return 0;
 }
 
-int
-kk_ra_finalize(kk_ra *ra, const kk_account *acct, int64_t order_id, const unsigned char *csr,
-    size_t csr_len, kk_err *err)
+/* The challenge type that made an authorization valid ("" if none). */
+static const char *
+authz_method(const kk_authz *a)
 {
+	size_t i;
+
+	for (i = 0; i < a->n_chall; i++)
+		if (strcmp(a->chall[i].status, "valid") == 0)
+			return a->chall[i].type;
+	return "";
+}
+
+/* CP 4.2.4 / BR 3.2.2.8: CAA (RFC 8659, RFC 8657) for every name of the order, right
+ * before issuance. A refusal or a failed lookup (SERVFAIL, DNSSEC bogus) fails it. */
+static int
+check_caa(kk_ra *ra, const kk_order *o, const char *acct_uri, kk_err *err)
+{
+	const kk_policy *pol = &ra->cfg.policy;
+	const char *issuers[4];
+	size_t i, n;
+
+	for (n = 0; n < pol->n_caa_identities && n < 4; n++)
+		issuers[n] = pol->caa_identities[n];
+	for (i = 0; i < o->n_authz; i++) {
+		kk_caa_req req;
+		kk_authz a;
+		int rc, dnssec = 0;
+
+		if (kk_store_authz_get(ra->store, o->authz_ids[i], &a, err) != 0)
+			return -1;
+		memset(&req, 0, sizeof(req));
+		req.domain = a.id_value;
+		req.wildcard = a.wildcard;
+		req.issuer_domains = issuers;
+		req.n_issuer_domains = n;
+		req.account_uri = acct_uri;
+		req.method = authz_method(&a);
+		rc = kk_va_caa_check(&ra->cfg.va, &req, &dnssec, err);
+		kk_log("info", "va", "CAA for %s%s (order %lld): %s", a.wildcard ? "*." : "",
+		    a.id_value, (long long)o->id, rc == 0 ? (dnssec == KK_DNSSEC_SECURE ?
+		    "permitted (DNSSEC secure)" : "permitted (insecure)") : err->detail);
+		kk_authz_clear(&a);
+		if (rc != 0)
+			return -1;
+	}
+	return 0;
+}
+
+int
+kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t order_id,
+    const unsigned char *csr, size_t csr_len, kk_err *err)
+{
+	char *problem = NULL;
 	kk_order o;
 	json_t *ids = NULL;
 	const char *names[KK_MAX_ORDER_NAMES];
@@ -102,10 +151,21 @@ kk_ra_finalize(kk_ra *ra, const kk_account *acct, int64_t order_id, const unsign
 	if (check_authz_age(ra, &o, kk_now(), err) != 0 ||
 	    kk_csr_check(csr, csr_len, &ra->cfg.policy, names, n, &req, err) != 0)
 		goto out;
+	/* checked before the order turns processing, so a restart never issues unchecked */
+	if (check_caa(ra, &o, acct_uri, err) != 0) {
+		kk_err e;
+
+		if ((problem = kk_ra_problem_json(err)) == NULL ||
+		    kk_store_order_fail(ra->store, order_id, problem, &e) != 0)
+			kk_log("error", "ra", "order %lld: could not record the CAA refusal",
+			    (long long)order_id);
+		goto out;
+	}
 	if (kk_store_order_begin_finalize(ra->store, order_id, csr, csr_len, err) != 0)
 		goto out;
 	rc = kk_ra_issue(ra, order_id, req, err);
 out:
+	free(problem);
 	X509_REQ_free(req);
 	json_decref(ids);
 	kk_order_clear(&o);

@@ -91,13 +91,8 @@ parse_identifiers(json_t *payload, kk_err *err)
 		}
 		strcpy(name, value);
 		kk_str_lower(name);
-		if (strncmp(name, "*.", 2) == 0) {
-			kk_err_set(err, KK_ERR_REJECTED_IDENTIFIER,
-			    "%s: wildcard names need dns-01 validation, which this CA does not offer yet",
-			    name);
-			goto fail;
-		}
-		if ((why = dns_name_problem(name)) != NULL) {
+		/* RFC 8555 7.1.3: "*." only as the whole leftmost label, over a name of 2+ labels */
+		if ((why = dns_name_problem(strncmp(name, "*.", 2) == 0 ? name + 2 : name)) != NULL) {
 			kk_err_set(err, KK_ERR_REJECTED_IDENTIFIER, "%.255s: %s", name, why);
 			goto fail;
 		}
@@ -118,18 +113,46 @@ fail:
 
 static int order_effective(kk_ra *ra, kk_order *o, kk_err *err);
 
+/* Every challenge type kakuin can validate, in the order offered; the policy decides
+ * which are offered (kk_policy_challenge_usable). */
+static const char *const offer_order[] = {
+	"http-01", "dns-01", "dns-account-01", "dns-persist-01", "dns-cname-01", "dns-caa-01",
+};
+
+/* BR 4.2.1 reuse of this account's own authorization for the name, else the ADN rule
+ * (BR 3.2.2.4.7): a valid parent validated by a DNS method covers it. Sets
+ * s->existing_id or s->covered_by when one applies. */
+static int
+authz_reuse(kk_ra *ra, const kk_account *acct, kk_authz_spec *s, time_t now,
+    time_t reuse_after, kk_err *err)
+{
+	kk_err e;
+
+	if (kk_store_authz_find_reusable(ra->store, acct->id, s->value, s->wildcard, now,
+	    reuse_after, &s->existing_id, &e) == 0)
+		return 0;
+	s->existing_id = 0;
+	if (e.kind == KK_ERR_NOT_FOUND && kk_store_authz_find_covering(ra->store, acct->id,
+	    s->value, s->wildcard, now, reuse_after, &s->covered_by, &e) == 0)
+		return 0;
+	s->covered_by = 0;
+	if (e.kind == KK_ERR_NOT_FOUND)
+		return 0;
+	*err = e;
+	return -1;
+}
+
 int
 kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *out, kk_err *err)
 {
 	const kk_policy *pol = &ra->cfg.policy;
 	json_t *ids = NULL, *v;
 	kk_authz_spec specs[KK_MAX_ORDER_NAMES];
-	char *tokens[KK_MAX_ORDER_NAMES];
-	size_t i, n = 0;
+	char *tokens[KK_MAX_ORDER_NAMES][KK_MAX_CHALLENGES];
+	size_t i, j, n = 0;
 	time_t now = kk_now();
 	time_t reuse_after = now - (time_t)kk_schedule_days(&pol->authz_reuse, now) * DAY;
 	int rc = -1;
-	kk_err e;
 
 	memset(out, 0, sizeof(*out));
 	memset(tokens, 0, sizeof(tokens));
@@ -143,25 +166,33 @@ kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *ou
 	memset(specs, 0, sizeof(specs));
 	json_array_foreach(ids, i, v) {
 		kk_authz_spec *s = &specs[n++];
+		const char *name = json_string_value(json_object_get(v, "value"));
 
-		s->value = json_string_value(json_object_get(v, "value"));
-		if (kk_store_authz_find_reusable(ra->store, acct->id, s->value, 0, now, reuse_after,
-		    &s->existing_id, &e) == 0)
+		s->wildcard = strncmp(name, "*.", 2) == 0;
+		s->value = s->wildcard ? name + 2 : name;
+		if (authz_reuse(ra, acct, s, now, reuse_after, err) != 0)
+			goto out;
+		if (s->existing_id > 0 || s->covered_by > 0)
 			continue;
-		if (e.kind != KK_ERR_NOT_FOUND) {
-			*err = e;
-			goto out;
-		}
-		s->existing_id = 0;
 		s->expires = now + (time_t)pol->pending_authz_lifetime_days * DAY;
-		/* CP 3.2.7 / RFC 8555 8.1: a fresh random value of 256 bits per challenge */
-		if ((tokens[i] = kk_random_token(32)) == NULL) {
-			kk_err_set(err, KK_ERR_INTERNAL, "cannot generate a random token");
+		for (j = 0; j < sizeof(offer_order) / sizeof(offer_order[0]); j++) {
+			if (!kk_policy_challenge_usable(pol, offer_order[j], s->wildcard, now))
+				continue;
+			/* CP 3.2.7 / RFC 8555 8.1: a fresh random value of 256 bits per challenge */
+			if ((tokens[i][s->n_chall] = kk_random_token(32)) == NULL) {
+				kk_err_set(err, KK_ERR_INTERNAL, "cannot generate a random token");
+				goto out;
+			}
+			s->chall_types[s->n_chall] = offer_order[j];
+			s->chall_tokens[s->n_chall] = tokens[i][s->n_chall];
+			s->n_chall++;
+		}
+		if (s->n_chall == 0) {
+			kk_err_set(err, KK_ERR_REJECTED_IDENTIFIER, "%s%s: no validation method is "
+			    "available for this name under the CA's policy", s->wildcard ? "*." : "",
+			    s->value);
 			goto out;
 		}
-		s->chall_types[0] = "http-01";
-		s->chall_tokens[0] = tokens[i];
-		s->n_chall = 1;
 	}
 	out->account_id = acct->id;
 	strcpy(out->status, "pending");
@@ -178,7 +209,8 @@ kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *ou
 	rc = 0;
 out:
 	for (i = 0; i < KK_MAX_ORDER_NAMES; i++)
-		free(tokens[i]);
+		for (j = 0; j < KK_MAX_CHALLENGES; j++)
+			free(tokens[i][j]);
 	json_decref(ids);
 	if (rc != 0)
 		kk_order_clear(out);
@@ -279,8 +311,8 @@ kk_ra_deactivate_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_err *er
 }
 
 int
-kk_ra_challenge(kk_ra *ra, const kk_account *acct, int64_t id, int respond, kk_challenge *out,
-    kk_err *err)
+kk_ra_challenge(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t id,
+    int respond, kk_challenge *out, kk_err *err)
 {
 	kk_authz a;
 	int start;
@@ -297,7 +329,8 @@ kk_ra_challenge(kk_ra *ra, const kk_account *acct, int64_t id, int respond, kk_c
 	kk_authz_clear(&a);
 	if (!start)
 		return 0;
-	if (kk_store_challenge_start(ra->store, id, &e) == 0 && kk_ra_enqueue(ra, id, &e) != 0)
+	if (kk_store_challenge_start(ra->store, id, acct_uri, &e) == 0 &&
+	    kk_ra_enqueue(ra, id, &e) != 0)
 		kk_log("error", "ra", "challenge %lld: %s", (long long)id, e.detail);
 	kk_challenge_clear(out);
 	return kk_store_challenge_get(ra->store, id, out, err);
@@ -309,13 +342,42 @@ kk_ra_orders(kk_ra *ra, const kk_account *acct, int64_t **ids, size_t *n, kk_err
 	return kk_store_orders_by_account(ra->store, acct->id, ids, n, err);
 }
 
+/* Hands one challenge to the VA with everything its type needs. */
+static int
+validate(kk_ra *ra, const kk_challenge *c, const kk_authz *a, const char *keyauth, time_t now,
+    kk_va_result *res, kk_err *err)
+{
+	const kk_policy *pol = &ra->cfg.policy;
+	const char *issuers[4];
+	kk_va_chall ch;
+	size_t i;
+
+	memset(&ch, 0, sizeof(ch));
+	for (i = 0; i < pol->n_caa_identities && i < 4; i++)
+		issuers[i] = pol->caa_identities[i];
+	ch.type = c->type;
+	ch.domain = a->id_value;
+	ch.wildcard = a->wildcard;
+	ch.token = c->token;
+	ch.key_authz = keyauth;
+	ch.account_uri = c->account_uri != NULL ? c->account_uri : "";
+	ch.issuer_domains = issuers;
+	ch.n_issuer_domains = i;
+	ch.cname_target = pol->dns_cname_target;
+	ch.now = now;
+	return kk_va_validate(&ra->cfg.va, &ch, res, err);
+}
+
 void
 kk_ra_validate(kk_ra *ra, int64_t chall_id)
 {
 	const kk_policy *pol = &ra->cfg.policy;
+	const kk_method *m;
 	kk_challenge c;
 	kk_authz a;
 	kk_account acct;
+	kk_va_result res;
+	kk_valrec rec;
 	char *keyauth = NULL, *problem = NULL;
 	time_t now = kk_now();
 	int ok = 0;
@@ -324,6 +386,8 @@ kk_ra_validate(kk_ra *ra, int64_t chall_id)
 	memset(&c, 0, sizeof(c));
 	memset(&a, 0, sizeof(a));
 	memset(&acct, 0, sizeof(acct));
+	memset(&res, 0, sizeof(res));
+	memset(&rec, 0, sizeof(rec));
 	kk_err_clear(&e);
 	if (kk_store_challenge_get(ra->store, chall_id, &c, &e) != 0 ||
 	    kk_store_authz_get(ra->store, c.authz_id, &a, &e) != 0 ||
@@ -339,23 +403,35 @@ kk_ra_validate(kk_ra *ra, int64_t chall_id)
 		    "%d days (CP 3.2.7); create a new order", pol->token_lifetime_days);
 	} else if (a.expires <= now) {
 		kk_err_set(&e, KK_ERR_UNAUTHORIZED, "the authorization has expired");
+	} else if (!kk_policy_challenge_usable(pol, c.type, a.wildcard, now)) {
+		/* BR 3.2.2.4: a method past its sunset (or disabled since) is never used */
+		kk_err_set(&e, KK_ERR_UNAUTHORIZED, "challenge type %s may no longer be used under "
+		    "the CA's policy; create a new order", c.type);
 	} else if ((keyauth = kk_printf("%s.%s", c.token, acct.thumbprint)) == NULL) {
 		kk_err_set(&e, KK_ERR_INTERNAL, "out of memory");
-	} else if (strcmp(c.type, "http-01") == 0) {
-		ok = kk_va_http01(&ra->cfg.va, a.id_value, c.token, keyauth, &e) == 0;
 	} else {
-		kk_err_set(&e, KK_ERR_INTERNAL, "no validator for challenge type %s", c.type);
+		ok = validate(ra, &c, &a, keyauth, now, &res, &e) == 0;
 	}
 	if (!ok && (problem = kk_ra_problem_json(&e)) == NULL) {
 		kk_log("error", "ra", "challenge %lld: out of memory", (long long)chall_id);
 		goto out;
 	}
-	kk_log("info", "va", "%s for %s (authz %lld, challenge %lld): %s", c.type, a.id_value,
-	    (long long)a.id, (long long)chall_id, ok ? "valid" : e.detail);
+	kk_log("info", "va", "%s for %s%s (authz %lld, challenge %lld): %s%s%s", c.type,
+	    a.wildcard ? "*." : "", a.id_value, (long long)a.id, (long long)chall_id,
+	    ok ? "valid, " : e.detail, ok ? res.checked : "",
+	    ok ? (res.dnssec == KK_DNSSEC_SECURE ? " (DNSSEC secure)" : " (insecure)") : "");
+	/* BR 3.2.2.4: record the method and the BR version used */
+	if (ok && (m = kk_policy_method(pol, c.type)) != NULL) {
+		rec.br_method = m->br;
+		rec.br_version = pol->br_version;
+		rec.checked = res.checked;
+		rec.dnssec = res.dnssec == KK_DNSSEC_SECURE ? "secure" : "insecure";
+		rec.covers_subdomains = res.covers_subdomains;
+	}
 	/* BR 4.2.1: a completed validation may be reused for the reuse period of its date */
 	now = kk_now();
 	if (kk_store_challenge_finish(ra->store, chall_id, ok, now,
-	    now + (time_t)kk_schedule_days(&pol->authz_reuse, now) * DAY, problem, &e) != 0)
+	    now + (time_t)kk_schedule_days(&pol->authz_reuse, now) * DAY, &rec, problem, &e) != 0)
 		kk_log("error", "ra", "recording challenge %lld: %s", (long long)chall_id, e.detail);
 out:
 	free(keyauth);

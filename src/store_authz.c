@@ -13,6 +13,8 @@ kk_challenge_clear(kk_challenge *c)
 		return;
 	free(c->token);
 	free(c->error);
+	free(c->account_uri);
+	free(c->checked);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -30,7 +32,8 @@ kk_authz_clear(kk_authz *a)
 }
 
 #define CHALLENGE_SELECT "SELECT id, authz_id, type, token, status, created, " \
-	"coalesce(validated, 0), error FROM challenges "
+	"coalesce(validated, 0), error, account_uri, br_method, br_version, dnssec, checked " \
+	"FROM challenges "
 
 /* Reads one CHALLENGE_SELECT row into *c (strings kk_malloc'd). */
 static int
@@ -42,7 +45,11 @@ challenge_row(sqlite3_stmt *s, kk_challenge *c, kk_err *err)
 	store_col_copy(s, 4, c->status, sizeof(c->status));
 	c->created = (time_t)sqlite3_column_int64(s, 5);
 	c->validated = (time_t)sqlite3_column_int64(s, 6);
-	if (store_col_str(s, 3, &c->token) != 0 || store_col_str(s, 7, &c->error) != 0)
+	store_col_copy(s, 9, c->br_method, sizeof(c->br_method));
+	store_col_copy(s, 10, c->br_version, sizeof(c->br_version));
+	store_col_copy(s, 11, c->dnssec, sizeof(c->dnssec));
+	if (store_col_str(s, 3, &c->token) != 0 || store_col_str(s, 7, &c->error) != 0 ||
+	    store_col_str(s, 8, &c->account_uri) != 0 || store_col_str(s, 12, &c->checked) != 0)
 		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 	return 0;
 }
@@ -77,7 +84,8 @@ authz_get_locked(kk_store *st, int64_t id, kk_authz *a, kk_err *err)
 	int rc;
 
 	if ((rc = store_prep(st, &s, err, "SELECT id, account_id, id_type, id_value, "
-	    "wildcard, status, expires, coalesce(validated, 0) FROM authorizations "
+	    "wildcard, status, expires, coalesce(validated, 0), covers_subdomains, "
+	    "coalesce(covered_by, 0) FROM authorizations "
 	    "WHERE id = ?", "I", id)) != 0)
 		return -1;
 	if ((rc = store_step(st, s, err, "authorization")) <= 0) {
@@ -93,6 +101,8 @@ authz_get_locked(kk_store *st, int64_t id, kk_authz *a, kk_err *err)
 	store_col_copy(s, 5, a->status, sizeof(a->status));
 	a->expires = (time_t)sqlite3_column_int64(s, 6);
 	a->validated = (time_t)sqlite3_column_int64(s, 7);
+	a->covers_subdomains = sqlite3_column_int(s, 8);
+	a->covered_by = sqlite3_column_int64(s, 9);
 	if (store_col_str(s, 3, &a->id_value) != 0) {
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 		goto out;
@@ -142,6 +152,29 @@ kk_store_authz_find_reusable(kk_store *st, int64_t account_id, const char *value
 	if (rc == 0)
 		return kk_err_set(err, KK_ERR_NOT_FOUND, "no reusable authorization for %s",
 		    value);
+	return rc < 0 ? -1 : 0;
+}
+
+/* BR 3.2.2.4.7: "the CA MAY also issue Certificates for other FQDNs that end with all
+ * the labels of the validated FQDN". Names are lower-case LDH (checked by the RA), so
+ * neither '%' nor '_' can appear in the LIKE pattern built from id_value. */
+int
+kk_store_authz_find_covering(kk_store *st, int64_t account_id, const char *value, int wildcard,
+    time_t now, time_t validated_after, int64_t *authz_id, kk_err *err)
+{
+	int rc;
+
+	if (value == NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "no identifier value");
+	store_lock(st);
+	rc = store_get_int64(st, authz_id, err, "SELECT id FROM authorizations WHERE "
+	    "account_id = ?1 AND covers_subdomains = 1 AND status = 'valid' AND wildcard = 0 AND "
+	    "expires > ?4 AND validated >= ?5 AND (?2 LIKE '%.' || id_value OR "
+	    "(?3 = 1 AND id_value = ?2)) ORDER BY validated DESC, id DESC LIMIT 1",
+	    "IsiTT", account_id, value, wildcard ? 1 : 0, now, validated_after);
+	store_unlock(st);
+	if (rc == 0)
+		return kk_err_set(err, KK_ERR_NOT_FOUND, "no authorization covers %s", value);
 	return rc < 0 ? -1 : 0;
 }
 
@@ -228,17 +261,18 @@ explain_challenge(kk_store *st, int64_t id, const char *want, kk_err *err)
 /* RFC 8555 7.5.1. One challenge per authorization is validated at a time, so two
  * validations can never race to decide the same authorization. */
 int
-kk_store_challenge_start(kk_store *st, int64_t id, kk_err *err)
+kk_store_challenge_start(kk_store *st, int64_t id, const char *account_uri, kk_err *err)
 {
 	int rc, changes = 0;
 
 	store_lock(st);
 	if ((rc = store_begin(st, err)) != 0)
 		goto out;
-	rc = store_run(st, &changes, err, "UPDATE challenges SET status = 'processing' "
-	    "WHERE id = ?1 AND status = 'pending' AND authz_id IN (SELECT a.id FROM "
-	    "authorizations a WHERE a.status = 'pending' AND NOT EXISTS (SELECT 1 FROM "
-	    "challenges o WHERE o.authz_id = a.id AND o.status = 'processing'))", "I", id);
+	rc = store_run(st, &changes, err, "UPDATE challenges SET status = 'processing', "
+	    "account_uri = ?2 WHERE id = ?1 AND status = 'pending' AND authz_id IN (SELECT a.id "
+	    "FROM authorizations a WHERE a.status = 'pending' AND NOT EXISTS (SELECT 1 FROM "
+	    "challenges o WHERE o.authz_id = a.id AND o.status = 'processing'))", "Is", id,
+	    account_uri);
 	if (rc == 0 && changes == 0)
 		rc = explain_challenge(st, id, "pending", err);
 	rc = store_end(st, rc, err);
@@ -247,29 +281,36 @@ out:
 	return rc;
 }
 
-/* RFC 8555 7.1.6: a challenge's result decides its authorization. error_json is
- * borrowed and stored only for a failed validation. */
+/* RFC 8555 7.1.6: a challenge's result decides its authorization. error_json and rec
+ * are borrowed; error_json is stored only for a failed validation, rec only for a
+ * successful one. */
 int
 kk_store_challenge_finish(kk_store *st, int64_t id, int ok, time_t when, time_t valid_until,
-    const char *error_json, kk_err *err)
+    const kk_valrec *rec, const char *error_json, kk_err *err)
 {
+	static const kk_valrec none;
 	const char *status = ok ? "valid" : "invalid";
 	time_t validated = ok ? when : 0;
 	int rc, changes = 0;
 
+	if (!ok || rec == NULL)
+		rec = &none;
 	store_lock(st);
 	if ((rc = store_begin(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE challenges SET status = ?, validated = ?, "
-	    "error = ? WHERE id = ? AND status = 'processing'", "sZsI", status, validated,
-	    ok ? NULL : error_json, id);
+	    "error = ?, br_method = ?, br_version = ?, checked = ?, dnssec = ? "
+	    "WHERE id = ? AND status = 'processing'", "sZsssssI", status, validated,
+	    ok ? NULL : error_json, rec->br_method, rec->br_version, rec->checked, rec->dnssec,
+	    id);
 	if (rc == 0 && changes == 0)
 		rc = explain_challenge(st, id, "processing", err);
 	if (rc == 0)
 		rc = store_run(st, &changes, err, "UPDATE authorizations SET status = ?, "
-		    "validated = ?, expires = COALESCE(?, expires) WHERE status = 'pending' AND "
-		    "id = (SELECT authz_id FROM challenges WHERE id = ?)", "sZZI", status, validated,
-		    ok ? valid_until : 0, id);
+		    "validated = ?, expires = COALESCE(?, expires), covers_subdomains = ? "
+		    "WHERE status = 'pending' AND id = (SELECT authz_id FROM challenges WHERE "
+		    "id = ?)", "sZZiI", status, validated, ok ? valid_until : 0,
+		    rec->covers_subdomains ? 1 : 0, id);
 	if (rc == 0 && changes != 1)
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "challenge %lld: authorization is not "
 		    "pending", (long long)id);
@@ -292,6 +333,41 @@ kk_store_challenges_processing(kk_store *st, int64_t **ids, size_t *n, kk_err *e
 	return rc;
 }
 
+/* The ADN grant: a valid authorization for spec->value copied from the valid parent
+ * spec->covered_by of the same account, with one valid challenge whose validation record
+ * says where it came from. The caller holds the lock and a transaction. */
+static int
+authz_insert_covered(kk_store *st, int64_t account_id, const kk_authz_spec *spec, time_t now,
+    int64_t *id, kk_err *err)
+{
+	int changes = 0;
+
+	if (spec->value == NULL)
+		return kk_err_set(err, KK_ERR_MALFORMED, "authorization needs a name");
+	if (store_run(st, &changes, err, "INSERT INTO authorizations (account_id, id_type, "
+	    "id_value, wildcard, status, expires, validated, created, covered_by) SELECT ?1, "
+	    "'dns', ?2, ?3, 'valid', expires, validated, ?4, id FROM authorizations WHERE "
+	    "id = ?5 AND account_id = ?1 AND status = 'valid' AND covers_subdomains = 1",
+	    "IsiTI", account_id, spec->value, spec->wildcard ? 1 : 0, now, spec->covered_by) != 0)
+		return -1;
+	if (changes != 1)
+		return kk_err_set(err, KK_ERR_CONFLICT, "authorization %lld no longer covers %s",
+		    (long long)spec->covered_by, spec->value);
+	*id = sqlite3_last_insert_rowid(st->db);
+	if (store_run(st, &changes, err, "INSERT INTO challenges (authz_id, type, token, status, "
+	    "created, validated, br_method, br_version, dnssec, checked) SELECT ?1, c.type, "
+	    "c.token, 'valid', c.created, c.validated, c.br_method, c.br_version, c.dnssec, "
+	    "'covered by authorization ' || a.id || ' (' || a.id_value || '): ' || "
+	    "coalesce(c.checked, '') FROM challenges c JOIN authorizations a ON a.id = "
+	    "c.authz_id WHERE a.id = ?2 AND c.status = 'valid' ORDER BY c.id LIMIT 1", "II",
+	    *id, spec->covered_by) != 0)
+		return -1;
+	if (changes != 1)
+		return kk_err_set(err, KK_ERR_INTERNAL, "authorization %lld has no valid challenge",
+		    (long long)spec->covered_by);
+	return 0;
+}
+
 /* Inserts a pending authorization for spec with its challenges; the caller holds the
  * lock and a transaction. */
 int
@@ -300,6 +376,8 @@ store_authz_insert(kk_store *st, int64_t account_id, const kk_authz_spec *spec, 
 {
 	size_t i;
 
+	if (spec->covered_by > 0)
+		return authz_insert_covered(st, account_id, spec, now, id, err);
 	if (spec->value == NULL || spec->n_chall == 0 || spec->n_chall > KK_MAX_CHALLENGES)
 		return kk_err_set(err, KK_ERR_MALFORMED, "authorization needs a name and 1..%d "
 		    "challenges", KK_MAX_CHALLENGES);

@@ -561,6 +561,14 @@ static const struct {
 	  "SELECT 'authorization ' || a.id FROM authorizations a WHERE a.status = 'valid' "
 	  "AND NOT EXISTS (SELECT 1 FROM challenges c WHERE c.authz_id = a.id AND "
 	  "c.status = 'valid') LIMIT 1" },
+	{ "authorization covered by another account's or a non-covering authorization",
+	  "SELECT 'authorization ' || a.id FROM authorizations a JOIN authorizations p ON "
+	  "p.id = a.covered_by WHERE p.account_id <> a.account_id OR "
+	  "p.covers_subdomains <> 1 LIMIT 1" },
+	{ "valid challenge validated after schema 2 without its BR method (BR 3.2.2.4)",
+	  "SELECT 'challenge ' || c.id FROM challenges c WHERE c.status = 'valid' AND "
+	  "c.br_method IS NULL AND c.validated >= (SELECT applied_at FROM schema_version "
+	  "WHERE version = 2) LIMIT 1" },
 };
 
 static int

@@ -30,6 +30,20 @@ typedef struct kk_dn {
 	char cn[128];
 } kk_dn;
 
+/* One BR 3.2.2.4 domain validation method (policy validation.methods). */
+#define KK_POLICY_MAX_METHODS 24
+#define KK_METHOD_MAX_CHALLENGES 4
+typedef struct kk_method {
+	char br[24];          /* "3.2.2.4.7" */
+	char title[96];
+	char cp[24];          /* CP 3.2.7 item, e.g. "3.2.7(4)"; "" = beyond the CP */
+	char challenges[KK_METHOD_MAX_CHALLENGES][24]; /* ACME challenge types it maps onto */
+	size_t n_challenges;
+	int enabled;
+	time_t sunset;        /* not usable from this date on; 0 = no sunset */
+	int wildcard;         /* may validate "*." names */
+} kk_method;
+
 typedef struct kk_policy {
 	/* CA hierarchy (kakuin init) */
 	kk_dn root_dn;
@@ -57,6 +71,11 @@ typedef struct kk_policy {
 	kk_schedule authz_reuse;   /* BR reuse period of a completed validation */
 	int order_lifetime_days;
 	int pending_authz_lifetime_days;
+	char br_version[16];       /* BR version the method table follows (validation records) */
+	kk_method methods[KK_POLICY_MAX_METHODS];
+	size_t n_methods;
+	char dns_cname_target[128]; /* dns-cname-01: the CA-chosen CNAME target */
+	char dnssec_probe[128];     /* name whose SOA must validate at start-up; "none" = skip */
 
 	/* Directory meta */
 	char terms_of_service[256];
@@ -78,6 +97,12 @@ int kk_policy_load(const char *path, kk_policy *out, kk_err *err);
 int kk_schedule_days(const kk_schedule *s, time_t t);
 /* Validity of a certificate issued at t: min(CP maximum, BR maximum for t), in days. */
 int kk_policy_validity_days(const kk_policy *p, time_t t);
+/* The method an ACME challenge type maps onto, or NULL if none does. */
+const kk_method *kk_policy_method(const kk_policy *p, const char *challenge_type);
+/* 1 if challenge_type may be offered and validated at t: its method is enabled and t is
+ * before the method's sunset (BR 3.2.2.4); for wildcard names the method must allow them. */
+int kk_policy_challenge_usable(const kk_policy *p, const char *challenge_type, int wildcard,
+    time_t t);
 /* Replaces the CRL and OCSP URLs with ones under base (dev mode, --public-base-url). */
 void kk_policy_set_public_base(kk_policy *p, const char *base);
 

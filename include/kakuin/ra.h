@@ -59,17 +59,20 @@ int kk_ra_order(kk_ra *ra, const kk_account *acct, int64_t id, kk_order *out, kk
 /* Authorization owned by acct with effective status (expired when past expires). */
 int kk_ra_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_authz *out, kk_err *err);
 int kk_ra_deactivate_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_err *err);
-/* A challenge of an authorization owned by acct. respond (RFC 8555 7.5.1): start its
+/* A challenge of an authorization owned by acct. acct_uri is the account URL the client
+ * uses (its kid; dns-account-01, dns-persist-01). respond (RFC 8555 7.5.1): start its
  * validation first (pending -> processing, queued to a worker); a challenge already
  * processing/valid/invalid is returned unchanged. */
-int kk_ra_challenge(kk_ra *ra, const kk_account *acct, int64_t id, int respond,
-    kk_challenge *out, kk_err *err);
+int kk_ra_challenge(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t id,
+    int respond, kk_challenge *out, kk_err *err);
 /* Ids of acct's orders, oldest first (7.1.2.1). Caller frees *ids. */
 int kk_ra_orders(kk_ra *ra, const kk_account *acct, int64_t **ids, size_t *n, kk_err *err);
-/* Finalize (7.4): CSR checks, then the CA issues in the crash-safe order. On return
- * the order is valid or invalid (or ready with err for a badCSR the client can fix). */
-int kk_ra_finalize(kk_ra *ra, const kk_account *acct, int64_t order_id, const unsigned char *csr,
-    size_t csr_len, kk_err *err);
+/* Finalize (7.4): CSR checks, CAA for every name (RFC 8657 accounturi compared with
+ * acct_uri), then the CA issues in the crash-safe order. On return the order is valid or
+ * invalid (or ready with err for a badCSR the client can fix); a CAA refusal or failed
+ * CAA lookup makes it invalid with a caa or dns problem. */
+int kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t order_id,
+    const unsigned char *csr, size_t csr_len, kk_err *err);
 /* Certificate chain PEM (leaf, issuing, root) for a serial owned by acct. Caller frees. */
 int kk_ra_cert_chain(kk_ra *ra, const kk_account *acct, const char *serial, char **pem,
     kk_err *err);

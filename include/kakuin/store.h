@@ -83,7 +83,22 @@ typedef struct kk_challenge {
 	time_t created;    /* token generated (CP 3.2.7: usable <= 30 days) */
 	time_t validated;  /* 0 if not yet */
 	char *error;       /* problem document JSON or NULL */
+	char *account_uri; /* account URL the client used when it responded, or NULL */
+	/* the validation record (BR 3.2.2.4), once valid: */
+	char br_method[24];  /* "3.2.2.4.7" */
+	char br_version[16];
+	char dnssec[12];     /* secure | insecure | "" */
+	char *checked;       /* what the VA looked at, or NULL */
 } kk_challenge;
+
+/* What a successful validation records (BR 3.2.2.4). Strings borrowed. */
+typedef struct kk_valrec {
+	const char *br_method;
+	const char *br_version;
+	const char *checked;
+	const char *dnssec;     /* "secure" | "insecure" | NULL */
+	int covers_subdomains;  /* the authorization covers names beneath it (ADN rule) */
+} kk_valrec;
 void kk_challenge_clear(kk_challenge *c);
 
 #define KK_MAX_CHALLENGES 8
@@ -96,6 +111,8 @@ typedef struct kk_authz {
 	char status[16];   /* pending | valid | invalid | deactivated | expired | revoked */
 	time_t expires;
 	time_t validated;  /* when it became valid, 0 otherwise */
+	int covers_subdomains; /* valid through a method that covers names beneath it */
+	int64_t covered_by;    /* granted from this parent authorization (ADN), or 0 */
 	kk_challenge chall[KK_MAX_CHALLENGES];
 	size_t n_chall;
 } kk_authz;
@@ -105,24 +122,35 @@ int kk_store_authz_get(kk_store *st, int64_t id, kk_authz *out, kk_err *err);
  * time is >= validated_after. KK_ERR_NOT_FOUND when none. */
 int kk_store_authz_find_reusable(kk_store *st, int64_t account_id, const char *value, int wildcard,
     time_t now, time_t validated_after, int64_t *authz_id, kk_err *err);
+/* The ADN rule (BR 3.2.2.4.7): newest valid, unexpired authz of this account, validated
+ * >= validated_after with covers_subdomains, whose name is a proper parent of value (or
+ * value itself when wildcard, for "*." + value). KK_ERR_NOT_FOUND when none. */
+int kk_store_authz_find_covering(kk_store *st, int64_t account_id, const char *value,
+    int wildcard, time_t now, time_t validated_after, int64_t *authz_id, kk_err *err);
 /* Sets the authz status (deactivation). */
 int kk_store_authz_set_status(kk_store *st, int64_t id, const char *status, kk_err *err);
 int kk_store_challenge_get(kk_store *st, int64_t id, kk_challenge *out, kk_err *err);
-/* Compare-and-set pending -> processing, only while the authz is pending.
- * KK_ERR_MALFORMED with a detail if the challenge or authz is no longer pending. */
-int kk_store_challenge_start(kk_store *st, int64_t id, kk_err *err);
+/* Compare-and-set pending -> processing, only while the authz is pending, recording the
+ * account URL the client used (may be NULL). KK_ERR_MALFORMED with a detail if the
+ * challenge or authz is no longer pending. */
+int kk_store_challenge_start(kk_store *st, int64_t id, const char *account_uri, kk_err *err);
 /* Finishes a validation in one transaction: the challenge becomes valid (validated=when)
  * or invalid (error = problem JSON); its authz becomes valid (validated=when, expires =
- * valid_until, the end of the BR reuse period; 0 keeps the pending expiry) or invalid. */
+ * valid_until, the end of the BR reuse period; 0 keeps the pending expiry) or invalid.
+ * rec (may be NULL) is the validation record stored with a successful one. */
 int kk_store_challenge_finish(kk_store *st, int64_t id, int ok, time_t when, time_t valid_until,
-    const char *error_json, kk_err *err);
+    const kk_valrec *rec, const char *error_json, kk_err *err);
 /* Challenges left in processing by a crash (to resume or fail on start-up). Caller frees *ids. */
 int kk_store_challenges_processing(kk_store *st, int64_t **ids, size_t *n, kk_err *err);
 
 /* ---- orders ---- */
 /* One authorization an order needs: an existing one (existing_id > 0) or a new one. */
+/* covered_by > 0: a new authorization that is valid at once, granted from that parent
+ * authorization under the ADN rule (its validation time and expiry are copied, and its
+ * one challenge records the grant). */
 typedef struct kk_authz_spec {
 	int64_t existing_id;
+	int64_t covered_by;
 	const char *value;
 	int wildcard;
 	time_t expires;

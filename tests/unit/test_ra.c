@@ -20,6 +20,10 @@
 #include "kk_test_csr.h"
 
 #define DAY 86400
+#define ACCT1_URL "https://ca.test/acme/acct/1"
+
+/* the validation record a successful test validation stores (BR 3.2.2.4) */
+static const kk_valrec TEST_REC = { "3.2.2.4.19", "test", "http://test/", "insecure", 0 };
 
 static char dir[] = "/tmp/kk_ra_XXXXXX";
 static kk_ra_cfg cfg;
@@ -120,9 +124,9 @@ validate_ok(int64_t authz_id)
 	time_t now = kk_now();
 
 	assert_int_equal(kk_store_authz_get(kk_ra_store(ra), authz_id, &a, &e), 0);
-	assert_int_equal(kk_store_challenge_start(kk_ra_store(ra), a.chall[0].id, &e), 0);
+	assert_int_equal(kk_store_challenge_start(kk_ra_store(ra), a.chall[0].id, NULL, &e), 0);
 	assert_int_equal(kk_store_challenge_finish(kk_ra_store(ra), a.chall[0].id, 1, now,
-	    now + (time_t)kk_schedule_days(&cfg.policy.authz_reuse, now) * DAY, NULL, &e), 0);
+	    now + (time_t)kk_schedule_days(&cfg.policy.authz_reuse, now) * DAY, &TEST_REC, NULL, &e), 0);
 	kk_authz_clear(&a);
 }
 
@@ -146,7 +150,11 @@ test_new_order_rules(void **state)
 	} bad[] = {
 		{"{\"identifiers\":[{\"type\":\"ip\",\"value\":\"192.0.2.1\"}]}",
 		    KK_ERR_UNSUPPORTED_IDENTIFIER},
-		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"*.example.jp\"}]}",
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"*.jp\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.*.example.jp\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"*.*.example.jp\"}]}",
 		    KK_ERR_REJECTED_IDENTIFIER},
 		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"localhost\"}]}",
 		    KK_ERR_REJECTED_IDENTIFIER},
@@ -205,7 +213,7 @@ test_issue_and_reuse(void **state)
 	    &o);
 	csr = make_csr((const char *[]){"shop.example.jp"}, 1, &len);
 	/* not ready yet */
-	assert_int_equal(kk_ra_finalize(ra, &acct1, o.id, csr, len, &e), -1);
+	assert_int_equal(kk_ra_finalize(ra, &acct1, ACCT1_URL, o.id, csr, len, &e), -1);
 	assert_int_equal(e.kind, KK_ERR_ORDER_NOT_READY);
 	validate_ok(o.authz_ids[0]);
 	expect_status(&acct1, o.id, "ready");
@@ -214,13 +222,13 @@ test_issue_and_reuse(void **state)
 		size_t blen;
 		const char *extra[] = {"shop.example.jp", "extra.example.jp"};
 		unsigned char *bad = make_csr(extra, 2, &blen);
-		assert_int_equal(kk_ra_finalize(ra, &acct1, o.id, bad, blen, &e), -1);
+		assert_int_equal(kk_ra_finalize(ra, &acct1, ACCT1_URL, o.id, bad, blen, &e), -1);
 		assert_int_equal(e.kind, KK_ERR_BAD_CSR);
 		assert_non_null(strstr(e.detail, "extra.example.jp"));
 		free(bad);
 		expect_status(&acct1, o.id, "ready");
 	}
-	if (kk_ra_finalize(ra, &acct1, o.id, csr, len, &e) != 0)
+	if (kk_ra_finalize(ra, &acct1, ACCT1_URL, o.id, csr, len, &e) != 0)
 		fail_msg("finalize: %s", e.detail);
 	{
 		int64_t id = o.id;
@@ -255,7 +263,7 @@ test_issue_and_reuse(void **state)
 	    &o3);
 	assert_true(o3.authz_ids[0] != o.authz_ids[0]);
 	expect_status(&acct1, o2.id, "ready");
-	assert_int_equal(kk_ra_finalize(ra, &acct1, o2.id, csr, len, &e), -1);
+	assert_int_equal(kk_ra_finalize(ra, &acct1, ACCT1_URL, o2.id, csr, len, &e), -1);
 	assert_int_equal(e.kind, KK_ERR_UNAUTHORIZED);
 	assert_non_null(strstr(e.detail, "reuse period"));
 	kk_clock_set(t0);
@@ -381,9 +389,9 @@ test_validation_worker(void **state)
 	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"dns.example.jp\"}]}",
 	    &o);
 	assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
-	assert_int_equal(kk_ra_challenge(ra, &acct2, a.chall[0].id, 1, &c, &e), -1);
+	assert_int_equal(kk_ra_challenge(ra, &acct2, "https://ca.test/acme/acct/x", a.chall[0].id, 1, &c, &e), -1);
 	assert_int_equal(e.kind, KK_ERR_UNAUTHORIZED);
-	assert_int_equal(kk_ra_challenge(ra, &acct1, a.chall[0].id, 1, &c, &e), 0);
+	assert_int_equal(kk_ra_challenge(ra, &acct1, "https://ca.test/acme/acct/x", a.chall[0].id, 1, &c, &e), 0);
 	assert_int_equal(c.authz_id, a.id);
 	assert_true(strcmp(c.status, "processing") == 0 || strcmp(c.status, "invalid") == 0);
 	kk_challenge_clear(&c);
@@ -411,7 +419,7 @@ test_token_lifetime(void **state)
 	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"old.example.jp\"}]}",
 	    &o);
 	assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
-	assert_int_equal(kk_store_challenge_start(kk_ra_store(ra), a.chall[0].id, &e), 0);
+	assert_int_equal(kk_store_challenge_start(kk_ra_store(ra), a.chall[0].id, NULL, &e), 0);
 	kk_clock_set(t0 + 31 * DAY);
 	kk_ra_validate(ra, a.chall[0].id);
 	kk_clock_set(t0);

@@ -24,6 +24,9 @@ typedef struct fixture {
 	int64_t other; /* account "thumb-b" */
 } fixture;
 
+/* the validation record a successful test validation stores (BR 3.2.2.4) */
+static const kk_valrec TEST_REC = { "3.2.2.4.19", "test", "http://test/", "insecure", 0 };
+
 static void
 remove_db(fixture *f)
 {
@@ -170,8 +173,8 @@ validate(kk_store *st, int64_t authz_id, time_t when)
 	assert_int_equal(kk_store_authz_get(st, authz_id, &a, &err), 0);
 	cid = a.chall[0].id;
 	kk_authz_clear(&a);
-	assert_int_equal(kk_store_challenge_start(st, cid, &err), 0);
-	assert_int_equal(kk_store_challenge_finish(st, cid, 1, when, 0, NULL, &err), 0);
+	assert_int_equal(kk_store_challenge_start(st, cid, NULL, &err), 0);
+	assert_int_equal(kk_store_challenge_finish(st, cid, 1, when, 0, &TEST_REC, NULL, &err), 0);
 	return cid;
 }
 
@@ -456,13 +459,13 @@ test_challenge_cas(void **state)
 	sibling = a.chall[1].id;
 	kk_authz_clear(&a);
 
-	assert_int_equal(kk_store_challenge_start(f->st, cid, &err), 0);
-	assert_int_equal(kk_store_challenge_start(f->st, cid, &err), -1);
+	assert_int_equal(kk_store_challenge_start(f->st, cid, NULL, &err), 0);
+	assert_int_equal(kk_store_challenge_start(f->st, cid, NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_MALFORMED);
 	assert_non_null(strstr(err.detail, "processing"));
-	assert_int_equal(kk_store_challenge_start(f->st, sibling, &err), -1);
+	assert_int_equal(kk_store_challenge_start(f->st, sibling, NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_MALFORMED);
-	assert_int_equal(kk_store_challenge_start(f->st, 777, &err), -1);
+	assert_int_equal(kk_store_challenge_start(f->st, 777, NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_NOT_FOUND);
 	assert_int_equal(kk_store_challenge_get(f->st, cid, &c, &err), 0);
 	assert_string_equal(c.status, "processing");
@@ -477,8 +480,7 @@ test_challenge_cas(void **state)
 	assert_int_equal(kk_store_check(f->st, &err), 0);
 
 	/* a valid result moves the authz's expiry to the end of the reuse period */
-	assert_int_equal(kk_store_challenge_finish(f->st, cid, 1, T0 + 5, T0 + 200 * 86400, NULL,
-	    &err), 0);
+	assert_int_equal(kk_store_challenge_finish(f->st, cid, 1, T0 + 5, T0 + 200 * 86400, &TEST_REC, NULL, &err), 0);
 	assert_int_equal(kk_store_challenge_get(f->st, cid, &c, &err), 0);
 	assert_string_equal(c.status, "valid");
 	assert_int_equal(c.validated, T0 + 5);
@@ -495,10 +497,10 @@ test_challenge_cas(void **state)
 	free(ids);
 
 	/* Finished: neither challenge may start again, the first may not finish again. */
-	assert_int_equal(kk_store_challenge_start(f->st, sibling, &err), -1);
+	assert_int_equal(kk_store_challenge_start(f->st, sibling, NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_MALFORMED);
 	assert_non_null(strstr(err.detail, "authorization is valid"));
-	assert_int_equal(kk_store_challenge_finish(f->st, cid, 0, T0, 0, "{}", &err), -1);
+	assert_int_equal(kk_store_challenge_finish(f->st, cid, 0, T0, 0, NULL, "{}", &err), -1);
 	assert_int_equal(err.kind, KK_ERR_MALFORMED);
 	assert_int_equal(kk_store_check(f->st, &err), 0);
 }
@@ -520,10 +522,10 @@ test_challenge_invalid(void **state)
 	first = a.chall[0].id;
 	id = a.chall[1].id;
 	kk_authz_clear(&a);
-	assert_int_equal(kk_store_challenge_finish(f->st, id, 1, T0, 0, NULL, &err), -1);
+	assert_int_equal(kk_store_challenge_finish(f->st, id, 1, T0, 0, &TEST_REC, NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_MALFORMED); /* never started */
-	assert_int_equal(kk_store_challenge_start(f->st, id, &err), 0);
-	assert_int_equal(kk_store_challenge_finish(f->st, id, 0, T0 + 9, 0, problem, &err), 0);
+	assert_int_equal(kk_store_challenge_start(f->st, id, NULL, &err), 0);
+	assert_int_equal(kk_store_challenge_finish(f->st, id, 0, T0 + 9, 0, NULL, problem, &err), 0);
 	assert_int_equal(kk_store_authz_get(f->st, o.authz_ids[0], &a, &err), 0);
 	assert_string_equal(a.status, "invalid");
 	assert_int_equal(a.validated, 0);
@@ -531,7 +533,7 @@ test_challenge_invalid(void **state)
 	assert_string_equal(a.chall[1].error, problem);
 	assert_string_equal(a.chall[0].status, "pending");
 	kk_authz_clear(&a);
-	assert_int_equal(kk_store_challenge_start(f->st, first, &err), -1);
+	assert_int_equal(kk_store_challenge_start(f->st, first, NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_MALFORMED);
 	assert_int_equal(kk_store_check(f->st, &err), 0);
 }
@@ -781,8 +783,8 @@ lifecycle(fixture *f, int round, kk_err *err)
 	if (kk_store_order_create(f->st, &o, &spec, 1, err) != 0 ||
 	    kk_store_order_get(f->st, o.id, &got, err) != 0 ||
 	    kk_store_authz_get(f->st, got.authz_ids[0], &a, err) != 0 ||
-	    kk_store_challenge_start(f->st, a.chall[0].id, err) != 0 ||
-	    kk_store_challenge_finish(f->st, a.chall[0].id, 1, T0, 0, NULL, err) != 0 ||
+	    kk_store_challenge_start(f->st, a.chall[0].id, NULL, err) != 0 ||
+	    kk_store_challenge_finish(f->st, a.chall[0].id, 1, T0, 0, &TEST_REC, NULL, err) != 0 ||
 	    kk_store_order_begin_finalize(f->st, o.id, csr, sizeof(csr), err) != 0 ||
 	    kk_store_serial_reserve(f->st, serial, o.id, f->acct, err) != 0 ||
 	    kk_store_cert_plan(f->st, serial, tbs_a, sizeof(tbs_a), T0, T0, err) != 0 ||
@@ -863,7 +865,7 @@ test_open_alloc_failure(void **state)
 			assert_null(st);
 			assert_int_equal(kk_store_open(&st, f->path, &err), 0);
 		}
-		assert_int_equal(kk_store_schema_version(st), 1);
+		assert_int_equal(kk_store_schema_version(st), 2);
 		assert_int_equal(kk_store_check(st, &err), 0);
 		kk_store_close(st);
 		st = NULL;

@@ -1,0 +1,11 @@
+/* Shared between src/policy*.c only. */
+#ifndef KAKUIN_POLICY_INTERNAL_H
+#define KAKUIN_POLICY_INTERNAL_H
+
+#include <jansson.h>
+#include "kakuin/policy.h"
+
+/* Loads validation.methods (the BR 3.2.2.4 table) into p. */
+int policy_load_methods(json_t *validation, kk_policy *p, kk_err *err);
+
+#endif
