@@ -125,7 +125,85 @@ test_bad_policies(void **state)
 	assert_non_null(mod);
 	memcpy(mod, "\"token_lifetime_days\": 31", 25);
 	load_text(text, 0);
+	memcpy(mod, "\"token_lifetime_days\": 30", 25);
+	/* a challenge type listed under two methods would make its record ambiguous */
+	mod = strstr(text, "\"dns-cname-01\"");
+	assert_non_null(mod);
+	memcpy(mod, "\"dns-caa-01\"  ", 14);
+	load_text(text, 0);
+	memcpy(mod, "\"dns-cname-01\"", 14);
+	/* only BR 3.2.2.4 methods */
+	mod = strstr(text, "\"br\": \"3.2.2.4.7\"");
+	assert_non_null(mod);
+	memcpy(mod, "\"br\": \"3.2.2.5.7\"", 17);
+	load_text(text, 0);
+	memcpy(mod, "\"br\": \"3.2.2.4.7\"", 17);
+	load_text(text, 1);
 	free(text);
+}
+
+/* BR 3.2.2.4: the method table, its sunsets and what the CP allows by default. */
+static void
+test_methods(void **state)
+{
+	kk_policy p;
+	const kk_method *m;
+	kk_err e;
+	time_t now = at("2026-11-27");
+
+	(void)state;
+	assert_int_equal(kk_policy_load(NULL, &p, &e), 0);
+	assert_string_equal(p.br_version[0] ? "set" : "", "set");
+	m = kk_policy_method(&p, "dns-01");
+	assert_non_null(m);
+	assert_string_equal(m->br, "3.2.2.4.7");
+	assert_string_equal(m->cp, "3.2.7(4)");
+	assert_ptr_equal(kk_policy_method(&p, "dns-cname-01"), m);
+	assert_ptr_equal(kk_policy_method(&p, "dns-caa-01"), m);
+	assert_string_equal(kk_policy_method(&p, "http-01")->br, "3.2.2.4.19");
+	assert_null(kk_policy_method(&p, "tls-alpn-01"));
+	/* offered: the CP's DNS method (also for wildcards) and http-01 (not for wildcards) */
+	assert_true(kk_policy_challenge_usable(&p, "dns-01", 0, now));
+	assert_true(kk_policy_challenge_usable(&p, "dns-01", 1, now));
+	assert_true(kk_policy_challenge_usable(&p, "http-01", 0, now));
+	assert_false(kk_policy_challenge_usable(&p, "http-01", 1, now));
+	assert_false(kk_policy_challenge_usable(&p, "nonsense-01", 0, now));
+	/* beyond the CP: present but disabled until the operator enables them */
+	assert_string_equal(kk_policy_method(&p, "dns-account-01")->br, "3.2.2.4.21");
+	assert_string_equal(kk_policy_method(&p, "dns-persist-01")->br, "3.2.2.4.22");
+	assert_false(kk_policy_challenge_usable(&p, "dns-account-01", 0, now));
+	assert_false(kk_policy_challenge_usable(&p, "dns-persist-01", 0, now));
+	/* sunsets (BR 3.2.2.4): .16/.17 end 2027-03-15, .4/.13/.14 end 2028-03-15, .2/.15 over */
+	{
+		static const struct {
+			const char *br, *sunset;
+		} want[] = {
+			{"3.2.2.4.16", "2027-03-15"}, {"3.2.2.4.17", "2027-03-15"},
+			{"3.2.2.4.4", "2028-03-15"}, {"3.2.2.4.13", "2028-03-15"},
+			{"3.2.2.4.14", "2028-03-15"},
+		};
+		size_t i, j, found = 0;
+
+		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			for (j = 0; j < p.n_methods; j++)
+				if (strcmp(p.methods[j].br, want[i].br) == 0) {
+					assert_int_equal(p.methods[j].sunset, at(want[i].sunset));
+					found++;
+				}
+		assert_int_equal(found, sizeof(want) / sizeof(want[0]));
+		for (j = 0; j < p.n_methods; j++)
+			if (strcmp(p.methods[j].br, "3.2.2.4.2") == 0 ||
+			    strcmp(p.methods[j].br, "3.2.2.4.15") == 0)
+				assert_true(p.methods[j].sunset != 0 && p.methods[j].sunset <= now);
+	}
+	/* a method that reaches its sunset stops being offered that day */
+	for (size_t j = 0; j < p.n_methods; j++)
+		if (strcmp(p.methods[j].br, "3.2.2.4.7") == 0)
+			p.methods[j].sunset = at("2027-03-15");
+	assert_true(kk_policy_challenge_usable(&p, "dns-01", 0, at("2027-03-14")));
+	assert_false(kk_policy_challenge_usable(&p, "dns-01", 0, at("2027-03-15")));
+	assert_false(kk_policy_challenge_usable(&p, "dns-caa-01", 0, at("2027-03-16")));
+	assert_true(kk_policy_challenge_usable(&p, "http-01", 0, at("2027-03-16")));
 }
 
 static void
@@ -154,6 +232,7 @@ main(void)
 		cmocka_unit_test(test_reuse_schedule),
 		cmocka_unit_test(test_public_base),
 		cmocka_unit_test(test_bad_policies),
+		cmocka_unit_test(test_methods),
 		cmocka_unit_test(test_clock),
 	};
 

@@ -115,9 +115,10 @@ new_order(const kk_account *a, const char *json, kk_order *o)
 	json_decref(p);
 }
 
-/* What a successful http-01 worker records, without the network. */
+/* What a successful worker records for the authorization's first challenge, without
+ * the network; rec says whether the method covers the names beneath. */
 static void
-validate_ok(int64_t authz_id)
+validate_rec(int64_t authz_id, const kk_valrec *rec)
 {
 	kk_authz a;
 	kk_err e;
@@ -126,8 +127,14 @@ validate_ok(int64_t authz_id)
 	assert_int_equal(kk_store_authz_get(kk_ra_store(ra), authz_id, &a, &e), 0);
 	assert_int_equal(kk_store_challenge_start(kk_ra_store(ra), a.chall[0].id, NULL, &e), 0);
 	assert_int_equal(kk_store_challenge_finish(kk_ra_store(ra), a.chall[0].id, 1, now,
-	    now + (time_t)kk_schedule_days(&cfg.policy.authz_reuse, now) * DAY, &TEST_REC, NULL, &e), 0);
+	    now + (time_t)kk_schedule_days(&cfg.policy.authz_reuse, now) * DAY, rec, NULL, &e), 0);
 	kk_authz_clear(&a);
+}
+
+static void
+validate_ok(int64_t authz_id)
+{
+	validate_rec(authz_id, &TEST_REC);
 }
 
 static void
@@ -139,6 +146,82 @@ expect_status(const kk_account *a, int64_t id, const char *status)
 	assert_int_equal(kk_ra_order(ra, a, id, &o, &e), 0);
 	assert_string_equal(o.status, status);
 	kk_order_clear(&o);
+}
+
+/* RFC 8555 7.1.3 wildcards get DNS challenges only; BR 3.2.2.4.7 ADN rule: a parent
+ * validated by a DNS method covers the names beneath it and its wildcard, for the same
+ * account only, and an http-01 validation covers nothing but its own name. */
+static void
+test_wildcard_and_adn(void **state)
+{
+	static const kk_valrec dns = { "3.2.2.4.7", "test", "TXT _acme-challenge.adn.example.jp",
+	    "secure", 1 };
+	kk_order o, o2;
+	kk_authz a;
+	size_t i, j;
+	kk_err e;
+
+	(void)state;
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"*.Wild.example.jp\"}]}",
+	    &o);
+	assert_string_equal(o.identifiers, "[{\"type\":\"dns\",\"value\":\"*.wild.example.jp\"}]");
+	assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
+	assert_string_equal(a.id_value, "wild.example.jp");
+	assert_int_equal(a.wildcard, 1);
+	assert_true(a.n_chall >= 1);
+	for (i = 0; i < a.n_chall; i++)
+		assert_non_null(strstr(a.chall[i].type, "dns-"));
+	kk_authz_clear(&a);
+	kk_order_clear(&o);
+	/* a plain name gets http-01 and the CP's DNS types; distinct tokens */
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"adn.example.jp\"}]}", &o);
+	assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
+	assert_string_equal(a.chall[0].type, "http-01");
+	assert_string_equal(a.chall[1].type, "dns-01");
+	for (i = 0; i < a.n_chall; i++) {
+		assert_false(strcmp(a.chall[i].type, "dns-account-01") == 0); /* disabled */
+		for (j = 0; j < i; j++)
+			assert_string_not_equal(a.chall[i].token, a.chall[j].token);
+	}
+	kk_authz_clear(&a);
+	validate_rec(o.authz_ids[0], &dns);
+	expect_status(&acct1, o.id, "ready");
+
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"www.adn.example.jp\"},"
+	    "{\"type\":\"dns\",\"value\":\"*.adn.example.jp\"},"
+	    "{\"type\":\"dns\",\"value\":\"a.b.adn.example.jp\"}]}", &o2);
+	assert_string_equal(o2.status, "ready");
+	for (i = 0; i < o2.n_authz; i++) {
+		assert_int_equal(kk_ra_authz(ra, &acct1, o2.authz_ids[i], &a, &e), 0);
+		assert_string_equal(a.status, "valid");
+		assert_int_equal(a.covered_by, o.authz_ids[0]);
+		assert_int_equal(a.covers_subdomains, 0);
+		assert_int_equal(a.n_chall, 1);
+		assert_string_equal(a.chall[0].br_method, "3.2.2.4.7");
+		assert_non_null(strstr(a.chall[0].checked, "covered by authorization"));
+		kk_authz_clear(&a);
+	}
+	kk_order_clear(&o2);
+	/* not another account's, not a name that merely ends in the same letters */
+	new_order(&acct2, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"www.adn.example.jp\"}]}",
+	    &o2);
+	assert_string_equal(o2.status, "pending");
+	kk_order_clear(&o2);
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"xadn.example.jp\"}]}",
+	    &o2);
+	assert_string_equal(o2.status, "pending");
+	kk_order_clear(&o2);
+	kk_order_clear(&o);
+	/* http-01 (TEST_REC covers nothing) */
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"h.example.jp\"}]}", &o);
+	validate_ok(o.authz_ids[0]);
+	expect_status(&acct1, o.id, "ready");
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"www.h.example.jp\"}]}",
+	    &o2);
+	assert_string_equal(o2.status, "pending");
+	kk_order_clear(&o2);
+	kk_order_clear(&o);
+	assert_int_equal(kk_store_check(kk_ra_store(ra), &e), 0);
 }
 
 static void
@@ -482,6 +565,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_new_order_rules),
 		cmocka_unit_test(test_issue_and_reuse),
+		cmocka_unit_test(test_wildcard_and_adn),
 		cmocka_unit_test(test_resume_planned),
 		cmocka_unit_test(test_resume_unplanned),
 		cmocka_unit_test(test_validation_worker),
