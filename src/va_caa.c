@@ -290,7 +290,6 @@ int
 kk_va_caa_check(const kk_va_cfg *cfg, const kk_caa_req *req, int *dnssec, kk_err *err)
 {
 	va_dns_ans ans = { 0 };
-	ldns_rr_list *rrs = NULL;
 	const char *name, *dot;
 	int secure = 1, rv = -1;
 
@@ -304,27 +303,18 @@ kk_va_caa_check(const kk_va_cfg *cfg, const kk_caa_req *req, int *dnssec, kk_err
 		if (va_dns_lookup(cfg, name, LDNS_RR_TYPE_CAA, &ans, err) == -1)
 			goto out;
 		secure = secure && ans.ad;
-		if (!ans.nxdomain) {
-			if ((rrs = va_dns_rrs(&ans, LDNS_RR_TYPE_CAA)) == NULL) {
-				kk_err_set(err, KK_ERR_INTERNAL, "CAA: out of memory");
-				goto out;
-			}
-			if (ldns_rr_list_rr_count(rrs) > 0)
-				break;
-			ldns_rr_list_free(rrs);
-			rrs = NULL;
-		}
+		if (ldns_rr_list_rr_count(ans.rrs) > 0)
+			break;
 		va_dns_ans_free(&ans);
 		if ((dot = strchr(name, '.')) == NULL)
 			break;
 	}
-	if (rrs != NULL && caa_decide(rrs, name, req, err) == -1)
+	if (ans.rrs != NULL && caa_decide(ans.rrs, name, req, err) == -1)
 		goto out;
 	if (dnssec != NULL)
 		*dnssec = secure ? KK_DNSSEC_SECURE : KK_DNSSEC_INSECURE;
 	rv = 0;
 out:
-	ldns_rr_list_free(rrs);
 	va_dns_ans_free(&ans);
 	return rv;
 }

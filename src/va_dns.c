@@ -188,11 +188,14 @@ dns_add_addr(const ldns_rdf *rdf, char addrs[][46], size_t max, size_t *n)
 		(*n)++;
 }
 
-ldns_rr_list *
-va_dns_rrs(const va_dns_ans *ans, ldns_rr_type t)
+/* The RRs of type t for qname in the answer of pkt, following the CNAME chain that starts
+ * there (RFC 1034 3.6.2). The list is the caller's (ldns_rr_list_free); its RRs are
+ * borrowed from pkt. NULL when memory runs out. */
+static ldns_rr_list *
+dns_rrs(const ldns_pkt *pkt, const ldns_rdf *qname, ldns_rr_type t)
 {
-	const ldns_rr_list *list = ldns_pkt_answer(ans->pkt);
-	const ldns_rdf *owner = ans->qname, *next;
+	const ldns_rr_list *list = ldns_pkt_answer(pkt);
+	const ldns_rdf *owner = qname, *next;
 	const ldns_rr *rr;
 	ldns_rr_list *out = NULL;
 	size_t i;
@@ -228,8 +231,10 @@ va_dns_ans_free(va_dns_ans *ans)
 {
 	if (ans == NULL)
 		return;
+	ldns_rr_list_free(ans->rrs);
 	ldns_pkt_free(ans->pkt);
 	ldns_rdf_deep_free(ans->qname);
+	ans->rrs = NULL;
 	ans->pkt = NULL;
 	ans->qname = NULL;
 }
@@ -379,19 +384,18 @@ static int
 dns_query(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t,
     char addrs[][46], size_t max, size_t *n, dns_why *why)
 {
-	va_dns_ans a = { 0 };
+	ldns_pkt *ans = NULL;
 	ldns_rr_list *rrs = NULL;
 	size_t i;
 	int rv = -1;
 
-	if (dns_exchange(cfg, qname, t, &a.pkt, why) == -1)
+	if (dns_exchange(cfg, qname, t, &ans, why) == -1)
 		goto out;
-	if (ldns_pkt_get_rcode(a.pkt) != LDNS_RCODE_NOERROR) {
-		dns_rcode_why(a.pkt, why);
+	if (ldns_pkt_get_rcode(ans) != LDNS_RCODE_NOERROR) {
+		dns_rcode_why(ans, why);
 		goto out;
 	}
-	a.qname = (ldns_rdf *)qname;
-	if ((rrs = va_dns_rrs(&a, t)) == NULL) {
+	if ((rrs = dns_rrs(ans, qname, t)) == NULL) {
 		snprintf(why->text, sizeof(why->text), "out of memory");
 		goto out;
 	}
@@ -401,7 +405,7 @@ dns_query(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t,
 	rv = 0;
 out:
 	ldns_rr_list_free(rrs);
-	ldns_pkt_free(a.pkt);
+	ldns_pkt_free(ans);
 	return rv;
 }
 
@@ -466,6 +470,14 @@ va_dns_lookup(const kk_va_cfg *cfg, const char *name, ldns_rr_type t, va_dns_ans
 	}
 	ans->nxdomain = rc == LDNS_RCODE_NXDOMAIN;
 	ans->ad = ldns_pkt_ad(ans->pkt);
+	if (ans->nxdomain)
+		ans->rrs = ldns_rr_list_new();
+	else
+		ans->rrs = dns_rrs(ans->pkt, ans->qname, t);
+	if (ans->rrs == NULL) {
+		va_dns_ans_free(ans);
+		return kk_err_set(err, KK_ERR_INTERNAL, "DNS: out of memory for %s", name);
+	}
 	return 0;
 fail:
 	va_dns_ans_free(ans);

@@ -16,6 +16,9 @@ typedef struct va_dns_ans {
 	ldns_pkt *pkt;		/* owned */
 	ldns_rdf *qname;	/* owned */
 	ldns_rr_type type;
+	ldns_rr_list *rrs;	/* owned list of the RRs of type for qname, following the CNAME
+				 * chain inside the answer (RFC 1034 3.6.2); the RRs are borrowed
+				 * from pkt. Empty on NXDOMAIN or NODATA. */
 	int nxdomain;
 	int ad;			/* the resolver's AD bit (RFC 4035 3.2.3): 1 = secure */
 } va_dns_ans;
@@ -33,11 +36,6 @@ int va_dns_lookup(const kk_va_cfg *cfg, const char *name, ldns_rr_type t, va_dns
 
 /* Frees what ans owns (the struct is the caller's); accepts NULL. */
 void va_dns_ans_free(va_dns_ans *ans);
-
-/* The RRs of type t for the queried name, following the CNAME chain that starts there
- * inside the answer (RFC 1034 3.6.2). The list is the caller's (ldns_rr_list_free); its
- * RRs are borrowed from ans. NULL when memory runs out. */
-ldns_rr_list *va_dns_rrs(const va_dns_ans *ans, ldns_rr_type t);
 
 /* The character-strings of one TXT RR joined (RFC 7208 3.3 style), NUL-terminated;
  * caller frees. NULL when memory runs out. */

@@ -100,7 +100,6 @@ va_txt_check(const kk_va_cfg *cfg, const char *owner, const char *d, kk_va_resul
     kk_err *err)
 {
 	va_dns_ans ans;
-	ldns_rr_list *rrs = NULL;
 	char *txt = NULL, *first = NULL, q[4 * VA_QUOTE_MAX + 4], more[48] = "";
 	size_t i, n;
 	int rv = -1;
@@ -108,13 +107,9 @@ va_txt_check(const kk_va_cfg *cfg, const char *owner, const char *d, kk_va_resul
 	snprintf(res->checked, sizeof(res->checked), "TXT %s", owner);
 	if (va_dns_lookup(cfg, owner, LDNS_RR_TYPE_TXT, &ans, err) == -1)
 		return -1;
-	if (!ans.nxdomain && (rrs = va_dns_rrs(&ans, LDNS_RR_TYPE_TXT)) == NULL) {
-		kk_err_set(err, KK_ERR_INTERNAL, "validation: out of memory");
-		goto out;
-	}
-	n = rrs != NULL ? ldns_rr_list_rr_count(rrs) : 0;
+	n = ldns_rr_list_rr_count(ans.rrs);
 	for (i = 0; i < n; i++) {
-		if ((txt = va_dns_txt(ldns_rr_list_rr(rrs, i))) == NULL) {
+		if ((txt = va_dns_txt(ldns_rr_list_rr(ans.rrs, i))) == NULL) {
 			kk_err_set(err, KK_ERR_INTERNAL, "validation: out of memory");
 			goto out;
 		}
@@ -142,7 +137,6 @@ va_txt_check(const kk_va_cfg *cfg, const char *owner, const char *d, kk_va_resul
 out:
 	free(txt);
 	free(first);
-	ldns_rr_list_free(rrs);
 	va_dns_ans_free(&ans);
 	return rv;
 }
@@ -198,7 +192,6 @@ va_dns_cname01(const kk_va_cfg *cfg, const kk_va_chall *ch, kk_va_result *res,
     kk_err *err)
 {
 	va_dns_ans ans = { 0 };
-	ldns_rr_list *rrs = NULL;
 	const ldns_rr *rr;
 	char owner[320], got[300], want[300], q[4 * VA_QUOTE_MAX + 4];
 	int rv = -1;
@@ -214,12 +207,8 @@ va_dns_cname01(const kk_va_cfg *cfg, const kk_va_chall *ch, kk_va_result *res,
 		want[strlen(want) - 1] = '\0';
 	if (va_dns_lookup(cfg, owner, LDNS_RR_TYPE_CNAME, &ans, err) == -1)
 		return -1;
-	if (!ans.nxdomain && (rrs = va_dns_rrs(&ans, LDNS_RR_TYPE_CNAME)) == NULL) {
-		kk_err_set(err, KK_ERR_INTERNAL, "validation: out of memory");
-		goto out;
-	}
-	if (rrs == NULL || ldns_rr_list_rr_count(rrs) == 0 ||
-	    ldns_rr_rd_count(rr = ldns_rr_list_rr(rrs, 0)) != 1) {
+	if (ldns_rr_list_rr_count(ans.rrs) == 0 ||
+	    ldns_rr_rd_count(rr = ldns_rr_list_rr(ans.rrs, 0)) != 1) {
 		kk_err_set(err, KK_ERR_UNAUTHORIZED, "No CNAME record found at %s", owner);
 		goto out;
 	}
@@ -234,7 +223,6 @@ va_dns_cname01(const kk_va_cfg *cfg, const kk_va_chall *ch, kk_va_result *res,
 	res->covers_subdomains = 1;
 	rv = 0;
 out:
-	ldns_rr_list_free(rrs);
 	va_dns_ans_free(&ans);
 	return rv;
 }
@@ -261,7 +249,6 @@ static int
 va_dns_caa01(const kk_va_cfg *cfg, const kk_va_chall *ch, kk_va_result *res, kk_err *err)
 {
 	va_dns_ans ans = { 0 };
-	ldns_rr_list *rrs = NULL;
 	va_caa_prop p;
 	char d[B64_SHA256_LEN + 1], found[REASONS_MAX] = "";
 	size_t i, n;
@@ -274,13 +261,9 @@ va_dns_caa01(const kk_va_cfg *cfg, const kk_va_chall *ch, kk_va_result *res, kk_
 	snprintf(res->checked, sizeof(res->checked), "CAA %s", ch->domain);
 	if (va_dns_lookup(cfg, ch->domain, LDNS_RR_TYPE_CAA, &ans, err) == -1)
 		return -1;
-	if (!ans.nxdomain && (rrs = va_dns_rrs(&ans, LDNS_RR_TYPE_CAA)) == NULL) {
-		kk_err_set(err, KK_ERR_INTERNAL, "validation: out of memory");
-		goto out;
-	}
-	n = rrs != NULL ? ldns_rr_list_rr_count(rrs) : 0;
+	n = ldns_rr_list_rr_count(ans.rrs);
 	for (i = 0; i < n; i++) {
-		if (va_caa_prop_get(ldns_rr_list_rr(rrs, i), &p) == -1)
+		if (va_caa_prop_get(ldns_rr_list_rr(ans.rrs, i), &p) == -1)
 			continue;
 		if (va_caa_dcv(&p, ch, d)) {
 			res->dnssec = ans.ad ? KK_DNSSEC_SECURE : KK_DNSSEC_INSECURE;
@@ -296,7 +279,6 @@ va_dns_caa01(const kk_va_cfg *cfg, const kk_va_chall *ch, kk_va_result *res, kk_
 		kk_err_set(err, KK_ERR_UNAUTHORIZED, "No CAA issue property for %s with "
 		    "kakuin-dcv=%s found at %s: %s", ch->issuer_domains[0], d, ch->domain, found);
 out:
-	ldns_rr_list_free(rrs);
 	va_dns_ans_free(&ans);
 	return rv;
 }
@@ -369,7 +351,6 @@ va_dns_persist01(const kk_va_cfg *cfg, const kk_va_chall *ch, kk_va_result *res,
     kk_err *err)
 {
 	va_dns_ans ans = { 0 };
-	ldns_rr_list *rrs = NULL;
 	va_issue_value iv;
 	char owner[300], reasons[REASONS_MAX] = "", q[4 * VA_QUOTE_MAX + 4] = "";
 	char *txt = NULL;
@@ -383,14 +364,10 @@ va_dns_persist01(const kk_va_cfg *cfg, const kk_va_chall *ch, kk_va_result *res,
 	snprintf(res->checked, sizeof(res->checked), "TXT %s", owner);
 	if (va_dns_lookup(cfg, owner, LDNS_RR_TYPE_TXT, &ans, err) == -1)
 		return -1;
-	if (!ans.nxdomain && (rrs = va_dns_rrs(&ans, LDNS_RR_TYPE_TXT)) == NULL) {
-		kk_err_set(err, KK_ERR_INTERNAL, "validation: out of memory");
-		goto out;
-	}
-	n = rrs != NULL ? ldns_rr_list_rr_count(rrs) : 0;
+	n = ldns_rr_list_rr_count(ans.rrs);
 	for (i = 0; i < n; i++) {
 		free(txt);
-		if ((txt = va_dns_txt(ldns_rr_list_rr(rrs, i))) == NULL) {
+		if ((txt = va_dns_txt(ldns_rr_list_rr(ans.rrs, i))) == NULL) {
 			kk_err_set(err, KK_ERR_INTERNAL, "validation: out of memory");
 			goto out;
 		}
@@ -422,7 +399,6 @@ va_dns_persist01(const kk_va_cfg *cfg, const kk_va_chall *ch, kk_va_result *res,
 		    reasons);
 out:
 	free(txt);
-	ldns_rr_list_free(rrs);
 	va_dns_ans_free(&ans);
 	return rv;
 }

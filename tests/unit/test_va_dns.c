@@ -48,13 +48,6 @@ typedef struct vcase {
 } vcase;
 
 static void
-assert_has(const char *hay, const char *needle)
-{
-	if (needle != NULL && strstr(hay, needle) == NULL)
-		fail_msg("\"%s\" not in \"%s\"", needle, hay);
-}
-
-static void
 test_vcase(void **state)
 {
 	const vcase *c = *state;
@@ -62,12 +55,9 @@ test_vcase(void **state)
 	kk_va_chall ch;
 	kk_va_result res;
 	kk_err err;
-	size_t n = 0;
 	int rv;
 
-	while (n < 4 && c->script[n].qname != NULL)
-		n++;
-	fake_dns_script(c->script, n, 0);
+	fake_dns_script_upto(c->script, 4, 0);
 	memset(&ch, 0, sizeof(ch));
 	ch.type = c->type;
 	ch.domain = "ok.test";
@@ -84,19 +74,11 @@ test_vcase(void **state)
 	assert_int_equal(fake_refused, 0);
 	if (c->checked != NULL)
 		assert_string_equal(res.checked, c->checked);
+	assert_outcome(rv, &err, c->kind, c->w1, c->w2);
 	if (c->kind == KK_OK) {
-		if (rv != 0)
-			fail_msg("%s: %s", kk_err_name(err.kind), err.detail);
 		assert_int_equal(res.dnssec, c->dnssec);
 		assert_int_equal(res.covers_subdomains, c->covers);
-		return;
 	}
-	assert_int_equal(rv, -1);
-	if (err.kind != c->kind)
-		fail_msg("kind %s, want %s: %s", kk_err_name(err.kind), kk_err_name(c->kind),
-		    err.detail);
-	assert_has(err.detail, c->w1);
-	assert_has(err.detail, c->w2);
 }
 
 /* ---- dns-01 ---- */

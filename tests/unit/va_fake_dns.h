@@ -6,7 +6,7 @@
  * so every lookup that succeeds proves the VA asked for DNSSEC records. Every question
  * is logged ("CAA example.test") so tests can check what was looked up, in order.
  *
- * Included by one test file each (static functions only).
+ * Included by one test file each (static functions only), after <cmocka.h>.
  */
 #ifndef VA_FAKE_DNS_H
 #define VA_FAKE_DNS_H
@@ -62,6 +62,43 @@ fake_dns_script(const fake_answer *script, size_t n, int default_ad)
 	fake_nlog = 0;
 	fake_refused = 0;
 	pthread_mutex_unlock(&fake_mu);
+}
+
+/* Installs the leading entries of script[0..max) that have a qname. */
+static void
+fake_dns_script_upto(const fake_answer *script, size_t max, int default_ad)
+{
+	size_t n = 0;
+
+	while (n < max && script[n].qname != NULL)
+		n++;
+	fake_dns_script(script, n, default_ad);
+}
+
+/* Fails the test unless needle (NULL: nothing) occurs in hay. */
+static void
+assert_has(const char *hay, const char *needle)
+{
+	if (needle != NULL && strstr(hay, needle) == NULL)
+		fail_msg("\"%s\" not in \"%s\"", needle, hay);
+}
+
+/* Checks a call's outcome: success when kind is KK_OK, else -1 with that kind and a
+ * detail holding w1 and w2 (either may be NULL). */
+static void
+assert_outcome(int rv, const kk_err *err, kk_errkind kind, const char *w1, const char *w2)
+{
+	if (kind == KK_OK) {
+		if (rv != 0)
+			fail_msg("%s: %s", kk_err_name(err->kind), err->detail);
+		return;
+	}
+	assert_int_equal(rv, -1);
+	if (err->kind != kind)
+		fail_msg("kind %s, want %s: %s", kk_err_name(err->kind), kk_err_name(kind),
+		    err->detail);
+	assert_has(err->detail, w1);
+	assert_has(err->detail, w2);
 }
 
 /* Adds an EDE option (RFC 8914 2) to r. */
