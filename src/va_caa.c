@@ -5,9 +5,8 @@
  *
  * The climb and the decision follow RFC 8659 3 and 4: the first non-empty CAA RRset from
  * the name towards the root (excluding the root) is relevant; CNAMEs are followed by the
- * resolver. A failed lookup anywhere on the climb refuses issuance (RFC 8659 3, BR
- * 3.2.2.8 "CAs are permitted to treat a record lookup failure as permission" is not taken:
- * kakuin refuses, as the spec says).
+ * resolver. A failed lookup anywhere on the climb refuses issuance: BR 3.2.2.8 allows
+ * treating some lookup failures as permission, but kakuin never does (the spec's rule).
  */
 #include <ctype.h>
 #include <stdio.h>
