@@ -6,6 +6,10 @@
  * on it). A fresh libldns resolver per query keeps this reentrant: nothing is shared
  * between threads, and a timeout on one query does not mark the server dead for the next.
  *
+ * Every query carries RD=1 and EDNS0 (RFC 6891) with DO=1 (RFC 3225): the resolver must be a
+ * validating one and kakuin trusts its AD bit (BR 3.2.2.4, SC-085; docs/dns-validation-spec.md).
+ * An Extended DNS Error (RFC 8914) in a failed answer is quoted in the detail.
+ *
  * Messages follow Boulder's wording so clients see familiar problem details:
  * "DNS problem: NXDOMAIN looking up A for example.com - ...".
  */
@@ -15,7 +19,9 @@
 #include <string.h>
 #include <sys/time.h>
 #include <ldns/ldns.h>
+#include "kakuin/util.h"
 #include "kakuin/va.h"
+#include "va_internal.h"
 
 #define DNS_NAME_MAX		253	/* RFC 1035 2.3.4, presentation form without the root dot */
 #define DNS_LABEL_MAX		63
@@ -25,11 +31,25 @@
 #define DNS_TRY_MS_MAX		3000
 #define DNS_DEFAULT_PORT	53
 #define VA_DEFAULT_TIMEOUT	10
+#define DNS_EDNS_UDP		1232	/* DNS Flag Day 2020 buffer size, no fragmentation */
+#define DNS_EDE_CODE		15	/* RFC 8914 2: the EDNS option code */
 
-/* The outcome of one query when it yields no usable answer, e.g. "NXDOMAIN". */
+/* The outcome of one query when it yields no usable answer: text is e.g. "NXDOMAIN", and
+ * ede the resolver's Extended DNS Error as " - DNSSEC Bogus (EDE 6: ...)" or "". */
 typedef struct dns_why {
 	char text[96];
+	char ede[4 * VA_QUOTE_MAX + 96];
 } dns_why;
+
+/* RFC 8914 4: the INFO-CODE registry. */
+static const char *const dns_ede_names[] = {
+	"Other Error", "Unsupported DNSKEY Algorithm", "Unsupported DS Digest Type",
+	"Stale Answer", "Forged Answer", "DNSSEC Indeterminate", "DNSSEC Bogus",
+	"Signature Expired", "Signature Not Yet Valid", "DNSKEY Missing", "RRSIGs Missing",
+	"No Zone Key Bit Set", "NSEC Missing", "Cached Error", "Not Ready", "Blocked",
+	"Censored", "Filtered", "Prohibited", "Stale NXDOMAIN Answer", "Not Authoritative",
+	"Not Supported", "No Reachable Authority", "Network Error", "Invalid Data",
+};
 
 /* 1 if c is a letter, digit or hyphen (RFC 1123 2.1 LDH). */
 static int
@@ -42,8 +62,8 @@ dns_ldh(char c)
 /* 1 if name is a syntactically valid host name: LDH labels of 1..63 octets that neither
  * start nor end with a hyphen, 253 octets in all, no trailing dot (RFC 1035 2.3.1,
  * RFC 1123 2.1). */
-static int
-dns_name_valid(const char *name)
+int
+va_dns_name_valid(const char *name)
 {
 	size_t len, label = 0, i;
 
@@ -95,8 +115,9 @@ dns_cfg_valid(const kk_va_cfg *cfg)
 }
 
 /* A resolver that talks only to cfg's host:port (checked by dns_cfg_valid), recursion
- * desired, UDP first with the EDNS-then-TCP fallback on truncation. NULL when memory
- * runs out. Caller frees with ldns_resolver_deep_free. */
+ * desired, DNSSEC OK (RFC 3225) with a 1232-octet EDNS buffer, UDP first with the TCP
+ * fallback on truncation. NULL when memory runs out. Caller frees with
+ * ldns_resolver_deep_free. */
 static ldns_resolver *
 dns_resolver_new(const kk_va_cfg *cfg)
 {
@@ -117,6 +138,8 @@ dns_resolver_new(const kk_va_cfg *cfg)
 	ldns_resolver_set_port(res, (uint16_t)(cfg->resolver_port > 0 ?
 	    cfg->resolver_port : DNS_DEFAULT_PORT));
 	ldns_resolver_set_recursive(res, true);
+	ldns_resolver_set_dnssec(res, true);
+	ldns_resolver_set_edns_udp_size(res, DNS_EDNS_UDP);
 	ldns_resolver_set_fallback(res, true);
 	ldns_resolver_set_usevc(res, false);
 	ldns_resolver_set_defnames(res, false);
@@ -165,19 +188,21 @@ dns_add_addr(const ldns_rdf *rdf, char addrs[][46], size_t max, size_t *n)
 		(*n)++;
 }
 
-/* Collects the addresses of type t for qname from the answer section, following the
- * CNAME chain that starts at qname inside the same answer (RFC 1034 3.6.2). A chain
- * longer than DNS_CNAME_HOPS yields nothing. */
-static void
-dns_collect(const ldns_pkt *ans, const ldns_rdf *qname, ldns_rr_type t,
-    char addrs[][46], size_t max, size_t *n)
+/* The RRs of type t for qname in the answer of pkt, following the CNAME chain that starts
+ * there (RFC 1034 3.6.2). The list is the caller's (ldns_rr_list_free); its RRs are
+ * borrowed from pkt. NULL when memory runs out. */
+static ldns_rr_list *
+dns_rrs(const ldns_pkt *pkt, const ldns_rdf *qname, ldns_rr_type t)
 {
-	const ldns_rr_list *list = ldns_pkt_answer(ans);
+	const ldns_rr_list *list = ldns_pkt_answer(pkt);
 	const ldns_rdf *owner = qname, *next;
 	const ldns_rr *rr;
-	size_t i, before = *n;
+	ldns_rr_list *out = NULL;
+	size_t i;
 	int hop;
 
+	if ((out = ldns_rr_list_new()) == NULL)
+		return NULL;
 	for (hop = 0; hop <= DNS_CNAME_HOPS; hop++) {
 		next = NULL;
 		for (i = 0; i < ldns_rr_list_rr_count(list); i++) {
@@ -185,31 +210,129 @@ dns_collect(const ldns_pkt *ans, const ldns_rdf *qname, ldns_rr_type t,
 			if (ldns_rr_get_class(rr) != LDNS_RR_CLASS_IN ||
 			    ldns_dname_compare(ldns_rr_owner(rr), owner) != 0)
 				continue;
-			if (ldns_rr_get_type(rr) == t && ldns_rr_rd_count(rr) == 1)
-				dns_add_addr(ldns_rr_rdf(rr, 0), addrs, max, n);
-			else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
+			if (ldns_rr_get_type(rr) == t) {
+				if (!ldns_rr_list_push_rr(out, (ldns_rr *)rr)) {
+					ldns_rr_list_free(out);
+					return NULL;
+				}
+			} else if (ldns_rr_get_type(rr) == LDNS_RR_TYPE_CNAME &&
 			    ldns_rr_rd_count(rr) == 1)
 				next = ldns_rr_rdf(rr, 0);
 		}
-		if (*n > before || next == NULL)
-			return;
+		if (ldns_rr_list_rr_count(out) > 0 || next == NULL)
+			break;
 		owner = next;
+	}
+	return out;
+}
+
+void
+va_dns_ans_free(va_dns_ans *ans)
+{
+	if (ans == NULL)
+		return;
+	ldns_rr_list_free(ans->rrs);
+	ldns_pkt_free(ans->pkt);
+	ldns_rdf_deep_free(ans->qname);
+	ans->rrs = NULL;
+	ans->pkt = NULL;
+	ans->qname = NULL;
+}
+
+char *
+va_dns_txt(const ldns_rr *rr)
+{
+	const ldns_rdf *rdf;
+	size_t i, len = 0, k;
+	char *out;
+
+	for (i = 0; i < ldns_rr_rd_count(rr); i++)
+		len += ldns_rdf_size(ldns_rr_rdf(rr, i));
+	if ((out = kk_malloc(len + 1)) == NULL)
+		return NULL;
+	len = 0;
+	for (i = 0; i < ldns_rr_rd_count(rr); i++) {
+		rdf = ldns_rr_rdf(rr, i);
+		/* a character-string is a length octet and that many octets (RFC 1035 3.3) */
+		if (ldns_rdf_size(rdf) == 0)
+			continue;
+		k = ldns_rdf_data(rdf)[0];
+		if (k > ldns_rdf_size(rdf) - 1)
+			k = ldns_rdf_size(rdf) - 1;
+		memcpy(out + len, ldns_rdf_data(rdf) + 1, k);
+		len += k;
+	}
+	out[len] = '\0';
+	return out;
+}
+
+void
+va_quote(char *dst, size_t dstsize, const char *src, size_t len)
+{
+	size_t i, o = 0;
+	unsigned char c;
+
+	if (dstsize == 0)
+		return;
+	for (i = 0; i < len && i < VA_QUOTE_MAX && o + 5 < dstsize; i++) {
+		c = (unsigned char)src[i];
+		if (c == '"' || c == '\\')
+			o += (size_t)snprintf(dst + o, dstsize - o, "\\%c", c);
+		else if (c < 0x20 || c >= 0x7f)
+			o += (size_t)snprintf(dst + o, dstsize - o, "\\x%02x", c);
+		else
+			dst[o++] = (char)c;
+	}
+	dst[o] = '\0';
+	if (i < len && o + 4 <= dstsize)
+		memcpy(dst + o, "...", 4);
+}
+
+/* Fills why->ede from the first Extended DNS Error option of ans (RFC 8914 2): a 16-bit
+ * INFO-CODE and optional UTF-8 EXTRA-TEXT. Empty when there is none. */
+static void
+dns_ede(ldns_pkt *ans, dns_why *why)
+{
+	ldns_edns_option_list *opts;
+	ldns_edns_option *o;
+	char text[4 * VA_QUOTE_MAX + 4] = "";
+	const uint8_t *d;
+	size_t i, size;
+	unsigned code;
+
+	why->ede[0] = '\0';
+	if ((opts = ldns_pkt_edns_get_option_list(ans)) == NULL)
+		return;
+	for (i = 0; i < ldns_edns_option_list_get_count(opts); i++) {
+		o = ldns_edns_option_list_get_option(opts, i);
+		if (o == NULL || ldns_edns_get_code(o) != DNS_EDE_CODE ||
+		    (size = ldns_edns_get_size(o)) < 2)
+			continue;
+		d = ldns_edns_get_data(o);
+		code = (unsigned)d[0] << 8 | d[1];
+		va_quote(text, sizeof(text), (const char *)d + 2, size - 2);
+		snprintf(why->ede, sizeof(why->ede), " - %s (EDE %u%s%s)",
+		    code < sizeof(dns_ede_names) / sizeof(dns_ede_names[0]) ?
+		    dns_ede_names[code] : "Extended DNS Error", code, text[0] != '\0' ? ": " : "",
+		    text);
+		return;
 	}
 }
 
-/* Sends one query of type t for qname and appends what it finds to addrs. 0 when the
- * resolver answered NOERROR (possibly with no records of type t); -1 with why set on
- * NXDOMAIN, SERVFAIL, another rcode, a timeout or a local failure. */
+/* Sends one query of type t for qname. 0 with *ansp (caller frees with ldns_pkt_free)
+ * when the resolver answered, whatever the rcode; -1 with why set on a timeout, a
+ * mismatched answer or a local failure. */
 static int
-dns_query(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t,
-    char addrs[][46], size_t max, size_t *n, dns_why *why)
+dns_exchange(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t, ldns_pkt **ansp,
+    dns_why *why)
 {
 	ldns_resolver *res = NULL;
 	ldns_pkt *q = NULL, *ans = NULL;
-	ldns_lookup_table *rc;
 	ldns_status st;
 	int rv = -1;
 
+	*ansp = NULL;
+	why->ede[0] = '\0';
 	if ((res = dns_resolver_new(cfg)) == NULL) {
 		snprintf(why->text, sizeof(why->text), "out of memory");
 		goto out;
@@ -233,22 +356,9 @@ dns_query(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t,
 		snprintf(why->text, sizeof(why->text), "mismatched response");
 		goto out;
 	}
-	switch (ldns_pkt_get_rcode(ans)) {
-	case LDNS_RCODE_NOERROR:
-		dns_collect(ans, qname, t, addrs, max, n);
-		rv = 0;
-		break;
-	case LDNS_RCODE_NXDOMAIN:
-		snprintf(why->text, sizeof(why->text), "NXDOMAIN");
-		break;
-	case LDNS_RCODE_SERVFAIL:
-		snprintf(why->text, sizeof(why->text), "SERVFAIL");
-		break;
-	default:
-		rc = ldns_lookup_by_id(ldns_rcodes, ldns_pkt_get_rcode(ans));
-		snprintf(why->text, sizeof(why->text), "%s", rc != NULL ? rc->name : "rcode");
-		break;
-	}
+	*ansp = ans;
+	ans = NULL;
+	rv = 0;
 out:
 	ldns_pkt_free(ans);
 	ldns_pkt_free(q);
@@ -256,15 +366,123 @@ out:
 	return rv;
 }
 
-/* The hint Boulder appends to the two rcodes subscribers most often cause. */
+/* Sets why from an answer whose rcode is not NOERROR: the rcode's name and any EDE. */
+static void
+dns_rcode_why(ldns_pkt *ans, dns_why *why)
+{
+	ldns_lookup_table *rc;
+
+	rc = ldns_lookup_by_id(ldns_rcodes, ldns_pkt_get_rcode(ans));
+	snprintf(why->text, sizeof(why->text), "%s", rc != NULL ? rc->name : "rcode");
+	dns_ede(ans, why);
+}
+
+/* Sends one address query of type t for qname and appends what it finds to addrs. 0 when
+ * the resolver answered NOERROR (possibly with no records of type t); -1 with why set on
+ * NXDOMAIN, SERVFAIL, another rcode, a timeout or a local failure. */
+static int
+dns_query(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t,
+    char addrs[][46], size_t max, size_t *n, dns_why *why)
+{
+	ldns_pkt *ans = NULL;
+	ldns_rr_list *rrs = NULL;
+	size_t i;
+	int rv = -1;
+
+	if (dns_exchange(cfg, qname, t, &ans, why) == -1)
+		goto out;
+	if (ldns_pkt_get_rcode(ans) != LDNS_RCODE_NOERROR) {
+		dns_rcode_why(ans, why);
+		goto out;
+	}
+	if ((rrs = dns_rrs(ans, qname, t)) == NULL) {
+		snprintf(why->text, sizeof(why->text), "out of memory");
+		goto out;
+	}
+	for (i = 0; i < ldns_rr_list_rr_count(rrs); i++)
+		if (ldns_rr_rd_count(ldns_rr_list_rr(rrs, i)) == 1)
+			dns_add_addr(ldns_rr_rdf(ldns_rr_list_rr(rrs, i), 0), addrs, max, n);
+	rv = 0;
+out:
+	ldns_rr_list_free(rrs);
+	ldns_pkt_free(ans);
+	return rv;
+}
+
+/* What follows "looking up T for name": the EDE when the resolver sent one, else the
+ * hint Boulder appends to the two rcodes subscribers most often cause. */
 static const char *
 dns_hint(const dns_why *why)
 {
+	if (why->ede[0] != '\0')
+		return why->ede;
 	if (strcmp(why->text, "NXDOMAIN") == 0)
 		return " - check that a DNS record exists for this domain";
 	if (strcmp(why->text, "SERVFAIL") == 0)
 		return " - the domain's nameservers may be malfunctioning";
 	return "";
+}
+
+/* The mnemonic of t ("TXT", "CAA"), for details. */
+static const char *
+dns_type_name(ldns_rr_type t)
+{
+	const ldns_rr_descriptor *d = ldns_rr_descript(t);
+
+	return d != NULL && d->_name != NULL ? d->_name : "record";
+}
+
+/* 1 if name can be queried: 1..253 octets of printable ASCII, or "." for the root. */
+static int
+dns_qname_ok(const char *name)
+{
+	size_t i, len = strlen(name);
+
+	if (len == 0 || len > DNS_NAME_MAX)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (name[i] <= ' ' || name[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
+int
+va_dns_lookup(const kk_va_cfg *cfg, const char *name, ldns_rr_type t, va_dns_ans *ans,
+    kk_err *err)
+{
+	dns_why why;
+	int rc;
+
+	memset(ans, 0, sizeof(*ans));
+	ans->type = t;
+	if (!dns_cfg_valid(cfg))
+		return kk_err_set(err, KK_ERR_INTERNAL, "DNS: resolver \"%s\" port %d is not an "
+		    "IP address and port", cfg->resolver_host, cfg->resolver_port);
+	if (!dns_qname_ok(name) || (ans->qname = ldns_dname_new_frm_str(name)) == NULL)
+		return kk_err_set(err, KK_ERR_DNS, "DNS problem: invalid domain name \"%.*s\"",
+		    DNS_NAME_MAX, name);
+	if (dns_exchange(cfg, ans->qname, t, &ans->pkt, &why) == -1)
+		goto fail;
+	rc = ldns_pkt_get_rcode(ans->pkt);
+	if (rc != LDNS_RCODE_NOERROR && rc != LDNS_RCODE_NXDOMAIN) {
+		dns_rcode_why(ans->pkt, &why);
+		goto fail;
+	}
+	ans->nxdomain = rc == LDNS_RCODE_NXDOMAIN;
+	ans->ad = ldns_pkt_ad(ans->pkt);
+	if (ans->nxdomain)
+		ans->rrs = ldns_rr_list_new();
+	else
+		ans->rrs = dns_rrs(ans->pkt, ans->qname, t);
+	if (ans->rrs == NULL) {
+		va_dns_ans_free(ans);
+		return kk_err_set(err, KK_ERR_INTERNAL, "DNS: out of memory for %s", name);
+	}
+	return 0;
+fail:
+	va_dns_ans_free(ans);
+	return kk_err_set(err, KK_ERR_DNS, "DNS problem: %s looking up %s for %s%s", why.text,
+	    dns_type_name(t), name, dns_hint(&why));
 }
 
 /* AAAA first, then A, so addrs lists IPv6 before IPv4 (the order http-01 dials in). A
@@ -283,7 +501,7 @@ kk_dns_resolve(const kk_va_cfg *cfg, const char *name, char addrs[][46], size_t 
 		    "address and port", cfg->resolver_host, cfg->resolver_port);
 		goto out;
 	}
-	if (name == NULL || !dns_name_valid(name)) {
+	if (name == NULL || !va_dns_name_valid(name)) {
 		kk_err_set(err, KK_ERR_DNS, "DNS problem: invalid domain name \"%.*s\"",
 		    DNS_NAME_MAX, name != NULL ? name : "");
 		goto out;
@@ -307,5 +525,29 @@ kk_dns_resolve(const kk_va_cfg *cfg, const char *name, char addrs[][46], size_t 
 		    "DNS problem: no valid A or AAAA records found for %s", name);
 out:
 	ldns_rdf_deep_free(qname);
+	return rv;
+}
+
+/* Start-up check (BR 3.2.2.4, docs/dns-validation-spec.md "DNSSEC"): a validating
+ * resolver sets AD on the SOA of a signed name it can reach through its trust anchor. */
+int
+kk_va_dnssec_probe(const kk_va_cfg *cfg, const char *name, kk_err *err)
+{
+	va_dns_ans ans;
+	int rv = -1;
+
+	if (va_dns_lookup(cfg, name, LDNS_RR_TYPE_SOA, &ans, err) == -1)
+		return -1;
+	if (ans.nxdomain)
+		kk_err_set(err, KK_ERR_DNS, "DNSSEC probe: NXDOMAIN looking up SOA for %s at "
+		    "%s port %d", name, cfg->resolver_host, cfg->resolver_port);
+	else if (!ans.ad)
+		kk_err_set(err, KK_ERR_DNS, "DNSSEC probe: the SOA of %s came back from %s port "
+		    "%d without the AD bit: the resolver does not validate DNSSEC (or %s is not "
+		    "signed under its trust anchor)", name, cfg->resolver_host,
+		    cfg->resolver_port, name);
+	else
+		rv = 0;
+	va_dns_ans_free(&ans);
 	return rv;
 }

@@ -804,6 +804,31 @@ test_resolver_misconfigured(void **state)
 	assert_int_equal(err.kind, KK_ERR_INTERNAL);
 }
 
+/* kk_va_validate dispatches http-01 to kk_va_http01 and records the URL it fetched. */
+static void
+test_validate_http01(void **state)
+{
+	kk_va_cfg cfg = test_cfg(0);
+	kk_va_chall ch = { "http-01", "ok.test", 0, "good", KEYAUTHZ, NULL, NULL, 0, NULL, 0 };
+	kk_va_result res;
+	char want[200];
+	kk_err err;
+
+	(void)state;
+	snprintf(want, sizeof(want), "http://ok.test:%d" CHALLENGE "good", http_port);
+	memset(&res, 0x55, sizeof(res));
+	if (kk_va_validate(&cfg, &ch, &res, &err) != 0)
+		fail_msg("%s", err.detail);
+	assert_string_equal(res.checked, want);
+	assert_int_equal(res.covers_subdomains, 0);
+	assert_int_equal(res.dnssec, KK_DNSSEC_INSECURE);
+	ch.token = "wrong";
+	assert_int_equal(kk_va_validate(&cfg, &ch, &res, &err), -1);
+	assert_int_equal(err.kind, KK_ERR_UNAUTHORIZED);
+	snprintf(want, sizeof(want), "http://ok.test:%d" CHALLENGE "wrong", http_port);
+	assert_string_equal(res.checked, want);
+}
+
 #define CASE(fn, c)	{ "test_" #c, fn, NULL, NULL, &c }
 
 int
@@ -841,6 +866,7 @@ main(void)
 		cmocka_unit_test(test_http_bad_domain),
 		cmocka_unit_test(test_http_alloc_failures),
 		cmocka_unit_test(test_resolver_misconfigured),
+		cmocka_unit_test(test_validate_http01),
 	};
 
 	return cmocka_run_group_tests(tests, servers_start, servers_stop);
