@@ -106,6 +106,14 @@ def test_directory(ctx):
     check("meta.caaIdentities is a non-empty list of domain names",
           isinstance(caa, list) and caa and
           all(isinstance(c, str) and "." in c for c in caa), repr(caa))
+    vm = {m.get("challenge"): m for m in meta.get("validationMethods", [])
+          if isinstance(m, dict)}
+    check("meta.validationMethods names the BR method of each offered type (default policy)",
+          vm.get("dns-01", {}).get("brMethod") == "3.2.2.4.7" and
+          vm.get("dns-01", {}).get("cp") == "3.2.7(4)" and
+          vm.get("http-01", {}).get("brMethod") == "3.2.2.4.19" and
+          "dns-cname-01" in vm and "dns-caa-01" in vm and "dns-account-01" not in vm,
+          repr(meta.get("validationMethods"))[:300], pebble_differs=True)
     check("meta.termsOfService is an https URL",
           str(meta.get("termsOfService", "")).startswith("https://"),
           repr(meta.get("termsOfService")))
@@ -230,8 +238,19 @@ def test_new_order(ctx):
     a = ctx.account()
     expect("identifier type ip", a.post(a.dir["newOrder"], {"identifiers": [
         {"type": "ip", "value": "192.0.2.1"}]}), 400, "unsupportedIdentifier")
-    for name in ("*.example.jp", "-a.example.jp", "a..b", "localhost", "1.2.3.4"):
+    for name in ("*.jp", "a.*.example.jp", "-a.example.jp", "a..b", "localhost", "1.2.3.4"):
         expect(f"name {name!r}", a.order_request([name]), 400, "rejectedIdentifier")
+    # a wildcard is accepted, with DNS challenge types only (RFC 8555 7.1.3)
+    r = a.order_request(["*.wild.example.jp"])
+    check("wildcard order accepted", r.status_code == 201, r.text[:200])
+    if r.status_code == 201:
+        authz = a.get(r.json()["authorizations"][0]).json()
+        types = [c["type"] for c in authz.get("challenges", [])]
+        check("wildcard authz: identifier without *. and wildcard true",
+              authz["identifier"]["value"] == "wild.example.jp" and authz.get("wildcard") is True,
+              str(authz)[:200])
+        check("wildcard authz offers only DNS types",
+              types and all(t.startswith("dns-") for t in types) and "dns-01" in types, str(types))
     expect("a good name next to a bad one", a.order_request(["ok.example.jp", "a..b"]),
            400, "rejectedIdentifier")
 

@@ -13,11 +13,13 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <openssl/pem.h>
+#include <openssl/sha.h>
 #include <openssl/x509v3.h>
 #include "kakuin/clock.h"
 #include "kakuin/util.h"
 #include "../../src/ra_internal.h"
 #include "kk_test_csr.h"
+#include "va_fake_dns.h"
 
 #define DAY 86400
 #define ACCT1_URL "https://ca.test/acme/acct/1"
@@ -59,9 +61,13 @@ group_setup(void **state)
 		fprintf(stderr, "init: %s\n", e.detail);
 		return -1;
 	}
-	/* nothing answers DNS here: validations through the VA fail fast */
+	/* the scripted DNS server: empty NOERROR answers (so no CAA records) unless a test
+	 * installs a script */
+	if (fake_dns_start(state) != 0)
+		return -1;
+	fake_dns_script(NULL, 0, 0);
 	strcpy(cfg.va.resolver_host, "127.0.0.1");
-	cfg.va.resolver_port = 1;
+	cfg.va.resolver_port = fake_dns_port;
 	cfg.va.http01_port = 1;
 	cfg.va.timeout_sec = 2;
 	cfg.workers = 1;
@@ -82,8 +88,8 @@ group_teardown(void **state)
 {
 	char cmd[600];
 
-	(void)state;
 	kk_ra_close(ra);
+	fake_dns_stop(state);
 	kk_account_clear(&acct1);
 	kk_account_clear(&acct2);
 	EVP_PKEY_free(key);
@@ -468,7 +474,13 @@ test_validation_worker(void **state)
 	kk_challenge c;
 	kk_err e;
 
+	static const fake_answer servfail[] = {
+		{ "dns.example.jp", LDNS_RR_TYPE_A, LDNS_RCODE_SERVFAIL, 0, 0, NULL, {NULL} },
+		{ "dns.example.jp", LDNS_RR_TYPE_AAAA, LDNS_RCODE_SERVFAIL, 0, 0, NULL, {NULL} },
+	};
+
 	(void)state;
+	fake_dns_script(servfail, 2, 0);
 	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"dns.example.jp\"}]}",
 	    &o);
 	assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
@@ -479,7 +491,7 @@ test_validation_worker(void **state)
 	assert_true(strcmp(c.status, "processing") == 0 || strcmp(c.status, "invalid") == 0);
 	kk_challenge_clear(&c);
 	kk_authz_clear(&a);
-	/* no resolver answers: the worker records a dns problem for the challenge */
+	/* the resolver fails: the worker records a dns problem for the challenge */
 	wait_authz(o.authz_ids[0], &a);
 	assert_string_equal(a.status, "invalid");
 	assert_string_equal(a.chall[0].status, "invalid");
@@ -488,6 +500,114 @@ test_validation_worker(void **state)
 	kk_authz_clear(&a);
 	expect_status(&acct1, o.id, "invalid");
 	kk_order_clear(&o);
+}
+
+/* The index of the challenge of type in a, which must have one. */
+static size_t
+chall_of(const kk_authz *a, const char *type)
+{
+	size_t i;
+
+	for (i = 0; i < a->n_chall; i++)
+		if (strcmp(a->chall[i].type, type) == 0)
+			return i;
+	fail_msg("no %s challenge", type);
+	return 0;
+}
+
+/* dns-01 end to end through a worker: the TXT record at _acme-challenge carries the
+ * SHA-256 of the key authorization; the validation record names BR 3.2.2.4.7, the policy's
+ * BR version, the record and the resolver's DNSSEC verdict (AD=1: secure). */
+static void
+test_dns01_worker(void **state)
+{
+	fake_answer txt[1];
+	unsigned char md[32];
+	char *ka = NULL, *digest = NULL, rr[200];
+	kk_order o;
+	kk_authz a;
+	kk_challenge c;
+	size_t i;
+	kk_err e;
+
+	(void)state;
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"*.txt.example.jp\"}]}",
+	    &o);
+	assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
+	i = chall_of(&a, "dns-01");
+	ka = kk_printf("%s.%s", a.chall[i].token, acct1.thumbprint);
+	assert_non_null(ka);
+	SHA256((const unsigned char *)ka, strlen(ka), md);
+	assert_int_equal(kk_b64url_encode(md, sizeof(md), &digest), 0);
+	snprintf(rr, sizeof(rr), "_acme-challenge.txt.example.jp. 60 IN TXT \"%s\"", digest);
+	memset(txt, 0, sizeof(txt));
+	txt[0].qname = "_acme-challenge.txt.example.jp";
+	txt[0].qtype = LDNS_RR_TYPE_TXT;
+	txt[0].rcode = LDNS_RCODE_NOERROR;
+	txt[0].ad = 1;
+	txt[0].rrs[0] = rr;
+	fake_dns_script(txt, 1, 1);
+	assert_int_equal(kk_ra_challenge(ra, &acct1, ACCT1_URL, a.chall[i].id, 1, &c, &e), 0);
+	kk_challenge_clear(&c);
+	kk_authz_clear(&a);
+	wait_authz(o.authz_ids[0], &a);
+	assert_string_equal(a.status, "valid");
+	assert_int_equal(a.covers_subdomains, 1);
+	assert_string_equal(a.chall[i].status, "valid");
+	assert_string_equal(a.chall[i].br_method, "3.2.2.4.7");
+	assert_string_equal(a.chall[i].br_version, cfg.policy.br_version);
+	assert_string_equal(a.chall[i].dnssec, "secure");
+	assert_string_equal(a.chall[i].account_uri, ACCT1_URL);
+	assert_non_null(strstr(a.chall[i].checked, "_acme-challenge.txt.example.jp"));
+	kk_authz_clear(&a);
+	expect_status(&acct1, o.id, "ready");
+	fake_dns_script(NULL, 0, 0);
+	assert_int_equal(kk_store_check(kk_ra_store(ra), &e), 0);
+	free(ka);
+	free(digest);
+	kk_order_clear(&o);
+}
+
+/* CP 4.2.4: CAA is checked for every name at finalize. A record naming another CA, or a
+ * CAA lookup that fails, refuses: the order becomes invalid with the problem and nothing
+ * is reserved or signed. */
+static void
+test_caa_at_finalize(void **state)
+{
+	static const fake_answer other[] = {
+		{ "caa.example.jp", LDNS_RR_TYPE_CAA, LDNS_RCODE_NOERROR, 0, 0, NULL,
+		  {"caa.example.jp. 60 IN CAA 0 issue \"otherca.example\"", NULL} },
+		{ "fail.example.jp", LDNS_RR_TYPE_CAA, LDNS_RCODE_SERVFAIL, 0, 6, "bogus", {NULL} },
+	};
+	static const char *names[] = { "caa.example.jp", "fail.example.jp" };
+	unsigned char *csr = NULL;
+	size_t i, len;
+	kk_order o;
+	kk_cert cert;
+	kk_err e;
+
+	(void)state;
+	fake_dns_script(other, 2, 0);
+	for (i = 0; i < 2; i++) {
+		char json[200];
+
+		snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}",
+		    names[i]);
+		new_order(&acct1, json, &o);
+		validate_ok(o.authz_ids[0]);
+		expect_status(&acct1, o.id, "ready");
+		csr = make_csr(&names[i], 1, &len);
+		assert_int_equal(kk_ra_finalize(ra, &acct1, ACCT1_URL, o.id, csr, len, &e), -1);
+		assert_int_equal(e.kind, i == 0 ? KK_ERR_CAA : KK_ERR_DNS);
+		assert_non_null(strstr(e.detail, i == 0 ? "otherca.example" : "SERVFAIL"));
+		expect_status(&acct1, o.id, "invalid");
+		assert_int_equal(kk_store_cert_by_order(kk_ra_store(ra), o.id, &cert, &e), -1);
+		assert_int_equal(e.kind, KK_ERR_NOT_FOUND);
+		free(csr);
+		kk_order_clear(&o);
+	}
+	fake_dns_script(NULL, 0, 0);
+	assert_int_equal(kk_store_check(kk_ra_store(ra), &e), 0);
 }
 
 /* CP 3.2.7: a random value older than 30 days is never accepted. */
@@ -566,6 +686,8 @@ main(void)
 		cmocka_unit_test(test_new_order_rules),
 		cmocka_unit_test(test_issue_and_reuse),
 		cmocka_unit_test(test_wildcard_and_adn),
+		cmocka_unit_test(test_dns01_worker),
+		cmocka_unit_test(test_caa_at_finalize),
 		cmocka_unit_test(test_resume_planned),
 		cmocka_unit_test(test_resume_unplanned),
 		cmocka_unit_test(test_validation_worker),

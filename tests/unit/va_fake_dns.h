@@ -6,7 +6,8 @@
  * so every lookup that succeeds proves the VA asked for DNSSEC records. Every question
  * is logged ("CAA example.test") so tests can check what was looked up, in order.
  *
- * Included by one test file each (static functions only), after <cmocka.h>.
+ * Included by one test file each (static functions, marked unused so each file may use
+ * any subset), after <cmocka.h>.
  */
 #ifndef VA_FAKE_DNS_H
 #define VA_FAKE_DNS_H
@@ -52,7 +53,7 @@ static int fake_nlog;
 static int fake_refused;	/* queries without RD or DO */
 
 /* Installs script (borrowed until the next call) and clears the log. */
-static void
+static __attribute__((unused)) void
 fake_dns_script(const fake_answer *script, size_t n, int default_ad)
 {
 	pthread_mutex_lock(&fake_mu);
@@ -65,7 +66,7 @@ fake_dns_script(const fake_answer *script, size_t n, int default_ad)
 }
 
 /* Installs the leading entries of script[0..max) that have a qname. */
-static void
+static __attribute__((unused)) void
 fake_dns_script_upto(const fake_answer *script, size_t max, int default_ad)
 {
 	size_t n = 0;
@@ -76,7 +77,7 @@ fake_dns_script_upto(const fake_answer *script, size_t max, int default_ad)
 }
 
 /* Fails the test unless needle (NULL: nothing) occurs in hay. */
-static void
+static __attribute__((unused)) void
 assert_has(const char *hay, const char *needle)
 {
 	if (needle != NULL && strstr(hay, needle) == NULL)
@@ -85,7 +86,7 @@ assert_has(const char *hay, const char *needle)
 
 /* Checks a call's outcome: success when kind is KK_OK, else -1 with that kind and a
  * detail holding w1 and w2 (either may be NULL). */
-static void
+static __attribute__((unused)) void
 assert_outcome(int rv, const kk_err *err, kk_errkind kind, const char *w1, const char *w2)
 {
 	if (kind == KK_OK) {
@@ -102,7 +103,7 @@ assert_outcome(int rv, const kk_err *err, kk_errkind kind, const char *w1, const
 }
 
 /* Adds an EDE option (RFC 8914 2) to r. */
-static void
+static __attribute__((unused)) void
 fake_add_ede(ldns_pkt *r, int code, const char *text)
 {
 	uint8_t opt[300];
@@ -122,7 +123,7 @@ fake_add_ede(ldns_pkt *r, int code, const char *text)
 }
 
 /* Fills r (a response to qname/t) from the script; called with fake_mu held. */
-static void
+static __attribute__((unused)) void
 fake_fill(ldns_pkt *r, const char *qname, ldns_rr_type t)
 {
 	const fake_answer *a;
@@ -149,7 +150,7 @@ fake_fill(ldns_pkt *r, const char *qname, ldns_rr_type t)
 }
 
 /* The answer to q (never NULL). */
-static ldns_pkt *
+static __attribute__((unused)) ldns_pkt *
 fake_answer_to(const ldns_pkt *q)
 {
 	ldns_rr *qrr = ldns_rr_list_rr(ldns_pkt_question(q), 0);
@@ -179,7 +180,7 @@ fake_answer_to(const ldns_pkt *q)
 	return r;
 }
 
-static void
+static __attribute__((unused)) void
 fake_serve_one(void)
 {
 	struct sockaddr_storage from;
@@ -200,7 +201,7 @@ fake_serve_one(void)
 	ldns_pkt_free(r);
 }
 
-static void *
+static __attribute__((unused)) void *
 fake_main(void *arg)
 {
 	struct pollfd pf;
@@ -216,7 +217,7 @@ fake_main(void *arg)
 }
 
 /* cmocka group setup: binds 127.0.0.1:0 and starts the server thread. */
-static int
+static __attribute__((unused)) int
 fake_dns_start(void **state)
 {
 	struct sockaddr_in sa;
@@ -235,7 +236,7 @@ fake_dns_start(void **state)
 	return pthread_create(&fake_thr, NULL, fake_main, NULL) == 0 ? 0 : -1;
 }
 
-static int
+static __attribute__((unused)) int
 fake_dns_stop(void **state)
 {
 	(void)state;
@@ -246,7 +247,7 @@ fake_dns_stop(void **state)
 }
 
 /* A VA configuration that points at the fake server. */
-static kk_va_cfg
+static __attribute__((unused)) kk_va_cfg
 fake_cfg(void)
 {
 	kk_va_cfg cfg;
@@ -259,7 +260,7 @@ fake_cfg(void)
 }
 
 /* The i-th logged question, "" past the end. */
-static const char *
+static __attribute__((unused)) const char *
 fake_logged(int i)
 {
 	static char copy[300];
