@@ -15,8 +15,9 @@ TEST_DEPS=(certbot lego dnsmasq-base python3 python3-cryptography
 # DNS validation tests (issue #3): Knot (authoritative, RFC 2136 updates,
 # online DNSSEC signing) behind unbound (validating resolver), kdig/knsupdate
 # (knot-dnsutils), certbot's and the Python client's RFC 2136 updates.
+# iproute2: ss, which checks what the daemons listen on.
 TEST_DEPS+=(knot knot-dnsutils unbound python3-certbot-dns-rfc2136
-	python3-dnspython)
+	python3-dnspython iproute2)
 
 missing=()
 for p in "${BUILD_DEPS[@]}" "${RUN_DEPS[@]}" "${TEST_DEPS[@]}"; do

@@ -3,7 +3,8 @@
 #   source "$(dirname "$0")/lib.sh"; source "$(dirname "$0")/dns_lib.sh"
 #   it_init "${1:-}"; start_authdns; start_resolver; start_server
 #
-# Makes real the "Test DNS layout" of docs/dns-validation-spec.md, on
+# Makes real the "Test DNS layout" of docs/dns-validation-spec.md
+# (docs/dns-validation.md once the server side lands), on
 # 127.0.0.1 only:
 #   knotd    authoritative, RFC 2136 updates signed with TSIG key
 #            kakuin-test (hmac-sha256), online DNSSEC signing (ECDSA P-256)
@@ -28,11 +29,6 @@
 IT_TSIG_NAME=kakuin-test
 IT_DNS_ZONES=(test. secure.test. insecure.test. bogus.test.
 	_acme-challenge.x.broken.test.)
-
-# dns_die MSG: a DNS set-up failure; the trap prints the log tails.
-dns_die() {
-	die "$*"
-}
 
 # kdig_r ARGS...: kdig through the resolver (unbound), DNSSEC OK bit set.
 kdig_r() {
@@ -136,13 +132,13 @@ start_authdns() {
 	local i z ok
 	IT_DNS=$IT_WORK/dns
 	mkdir -p "$IT_DNS/run" "$IT_DNS/db" "$IT_DNS/zones"
-	IT_KNOT_PORT=$(free_port 15353)
+	IT_KNOT_PORT=$(free_port)
 	IT_TSIG_SECRET=$(openssl rand -base64 32)
 	export IT_TSIG_SECRET IT_KNOT_PORT
 	knot_zones
 	knot_conf
 	knotc -c "$IT_DNS/knot.conf" conf-check >"$IT_DNS/conf-check.log" 2>&1 ||
-	    { cat "$IT_DNS/conf-check.log"; dns_die "knot.conf does not check"; }
+	    { cat "$IT_DNS/conf-check.log"; die "knot.conf does not check"; }
 	knotd -c "$IT_DNS/knot.conf" >"$IT_WORK/knot.log" 2>&1 &
 	IT_PIDS+=($!)
 	for i in $(seq 100); do
@@ -155,10 +151,10 @@ start_authdns() {
 			kdig_a +short "$z" SOA 2>/dev/null | grep -q hostmaster || ok=0
 		done
 		[ "$ok" = 1 ] && break
-		kill -0 "${IT_PIDS[-1]}" 2>/dev/null || dns_die "knotd exited"
+		kill -0 "${IT_PIDS[-1]}" 2>/dev/null || die "knotd exited"
 		sleep 0.1
 	done
-	[ "$ok" = 1 ] || dns_die "knotd did not serve the signed zones within 10 s"
+	[ "$ok" = 1 ] || die "knotd did not serve the signed zones within 10 s"
 	dns_listens_local "${IT_PIDS[-1]}" "$IT_KNOT_PORT" knotd
 	info "knotd on 127.0.0.1:$IT_KNOT_PORT (zones ${IT_DNS_ZONES[*]})"
 }
@@ -168,11 +164,11 @@ start_authdns() {
 dns_listens_local() {
 	local pid=$1 port=$2 name=$3 socks bad
 	socks=$(ss -H -lnptu 2>/dev/null | grep "pid=$pid,") ||
-	    dns_die "$name (pid $pid) has no listening socket"
+	    die "$name (pid $pid) has no listening socket"
 	bad=$(echo "$socks" | awk -v want="127.0.0.1:$port" '$5 != want')
-	[ -z "$bad" ] || { echo "$bad"; dns_die "$name listens beyond 127.0.0.1:$port"; }
+	[ -z "$bad" ] || { echo "$bad"; die "$name listens beyond 127.0.0.1:$port"; }
 	echo "$socks" | grep -q '^udp' && echo "$socks" | grep -q '^tcp' ||
-	    dns_die "$name does not listen on both UDP and TCP $port"
+	    die "$name does not listen on both UDP and TCP $port"
 }
 
 # dns_ksk ZONE: ZONE's KSK (flags 257) as "257 3 13 BASE64", from Knot.
@@ -232,24 +228,24 @@ unbound_conf() {
 # DNSKEY RRset. Then checks the layout answers as the spec says.
 start_resolver() {
 	local i ksk
-	IT_UNBOUND_PORT=$(free_port 15354)
+	IT_UNBOUND_PORT=$(free_port)
 	export IT_UNBOUND_PORT
 	IT_RESOLVER_PORT=$IT_UNBOUND_PORT
 	ksk=$(dns_ksk secure.test)
-	[ -n "$ksk" ] || dns_die "no KSK for secure.test from Knot"
-	[ "$ksk" != "$(dns_ksk bogus.test)" ] || dns_die "bogus.test has secure.test's key"
+	[ -n "$ksk" ] || die "no KSK for secure.test from Knot"
+	[ "$ksk" != "$(dns_ksk bogus.test)" ] || die "bogus.test has secure.test's key"
 	unbound_conf "$ksk" "$ksk"
 	unbound-checkconf "$IT_DNS/unbound.conf" >"$IT_DNS/checkconf.log" 2>&1 ||
-	    { cat "$IT_DNS/checkconf.log"; dns_die "unbound.conf does not check"; }
+	    { cat "$IT_DNS/checkconf.log"; die "unbound.conf does not check"; }
 	unbound -d -c "$IT_DNS/unbound.conf" >>"$IT_WORK/unbound.log" 2>&1 &
 	IT_PIDS+=($!)
 	for i in $(seq 100); do
 		kdig_r +short test SOA 2>/dev/null | grep -q hostmaster && break
-		kill -0 "${IT_PIDS[-1]}" 2>/dev/null || dns_die "unbound exited"
+		kill -0 "${IT_PIDS[-1]}" 2>/dev/null || die "unbound exited"
 		sleep 0.1
 	done
 	kdig_r +short test SOA 2>/dev/null | grep -q hostmaster ||
-	    dns_die "unbound did not answer on 127.0.0.1:$IT_UNBOUND_PORT"
+	    die "unbound did not answer on 127.0.0.1:$IT_UNBOUND_PORT"
 	dns_listens_local "${IT_PIDS[-1]}" "$IT_UNBOUND_PORT" unbound
 	info "unbound on 127.0.0.1:$IT_UNBOUND_PORT"
 	dns_selfcheck
@@ -343,5 +339,5 @@ dns_selfcheck() {
 		fail "dns layout: TXT $s not answered with AD after an update"
 	fi
 	dns_update secure.test "del $s TXT" || { rc=1; fail "dns layout: delete in $s"; }
-	[ "$rc" = 0 ] || dns_die "the test DNS layout is not as the spec says"
+	[ "$rc" = 0 ] || die "the test DNS layout is not as the spec says"
 }
