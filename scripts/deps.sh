@@ -12,6 +12,12 @@ BUILD_DEPS=(build-essential cmake pkg-config libssl-dev libp11-dev softhsm2
 RUN_DEPS=(sqlite3 opensc)
 TEST_DEPS=(certbot lego dnsmasq-base python3 python3-cryptography
 	python3-requests python3-josepy openssl curl)
+# DNS validation tests (issue #3): Knot (authoritative, RFC 2136 updates,
+# online DNSSEC signing) behind unbound (validating resolver), kdig/knsupdate
+# (knot-dnsutils), certbot's and the Python client's RFC 2136 updates.
+# iproute2: ss, which checks what the daemons listen on.
+TEST_DEPS+=(knot knot-dnsutils unbound python3-certbot-dns-rfc2136
+	python3-dnspython iproute2)
 
 missing=()
 for p in "${BUILD_DEPS[@]}" "${RUN_DEPS[@]}" "${TEST_DEPS[@]}"; do
@@ -30,6 +36,18 @@ if [ "$(id -u)" -ne 0 ]; then
 	SUDO=sudo
 fi
 export DEBIAN_FRONTEND=noninteractive
+# knot and unbound ship system services whose postinst starts them (on the
+# default port 53, and unbound's start-up would fetch the root trust anchor).
+# The tests run their own private instances on high ports, so the system
+# services must not start: while apt runs, a policy-rc.d that exits 101
+# ("action forbidden") makes invoke-rc.d skip them. A policy-rc.d already
+# there (Docker images ship one) is left alone.
+POLICY_RC=/usr/sbin/policy-rc.d
+if [ ! -e "$POLICY_RC" ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$POLICY_RC" >/dev/null
+	$SUDO chmod 755 "$POLICY_RC"
+	trap '$SUDO rm -f "$POLICY_RC"' EXIT
+fi
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q </dev/null
 $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	--no-install-recommends -o Dpkg::Options::=--force-confdef \

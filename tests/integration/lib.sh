@@ -13,10 +13,15 @@
 # Variables set for the tests:
 #   IT_WORK IT_DATA IT_PORT IT_HTTP01 IT_DNSPORT IT_DIRURL IT_CACERT
 #   IT_ROOT IT_ISSUING IT_KAKUIN IT_SERVER IT_ROOTDIR IT_BUILD
+# Variables a test may set before start_server:
+#   IT_RESOLVER_PORT  the resolver the server uses (default IT_DNSPORT;
+#                     dns_lib.sh's start_resolver sets it to unbound's port)
+#   IT_SERVE_ARGS     more arguments for `kakuin serve` (an array)
 
 IT_PASSED=0
 IT_FAILED=0
 IT_PIDS=()
+IT_SERVE_ARGS=()
 IT_SERVER=${KAKUIN_IT_SERVER:-kakuin}
 IT_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 IT_ROOTDIR=$(cd "$IT_LIBDIR/../.." && pwd)
@@ -77,7 +82,7 @@ it_cleanup() {
 		fail "sanitizer report in the server log"
 	fi
 	if [ "$IT_FAILED" -gt 0 ] || [ "$rc" -ne 0 ]; then
-		for f in server.log:80 dnsmasq.log:20; do
+		for f in server.log:80 dnsmasq.log:20 knot.log:30 unbound.log:30; do
 			[ -s "$IT_WORK/${f%:*}" ] || continue
 			echo "==== last ${f#*:} lines of ${f%:*} ===="
 			tail -n "${f#*:}" "$IT_WORK/${f%:*}"
@@ -172,9 +177,14 @@ wait_directory() {
 }
 
 # start_server: init a data dir and serve ACME on 127.0.0.1. Needs
-# start_dns first. dnsmasq does not validate DNSSEC, so the start-up probe
-# for a validating resolver is switched off here (the DNS tests use unbound).
+# start_dns (or dns_lib.sh's start_resolver) first. dnsmasq does not
+# validate DNSSEC, so with it the start-up probe for a validating resolver
+# is switched off; with unbound (IT_RESOLVER_PORT set) the test passes
+# --dnssec-probe itself through IT_SERVE_ARGS.
 start_server() {
+	local probe=()
+	[ -n "${IT_RESOLVER_PORT:-}" ] || probe=(--dnssec-probe none)
+	IT_RESOLVER_PORT=${IT_RESOLVER_PORT:-$IT_DNSPORT}
 	IT_PORT=$(free_port 14000)
 	IT_HTTP01=$(free_port 5002)
 	IT_CACERT=$IT_DATA/tls/ca.pem
@@ -195,8 +205,8 @@ start_server() {
 		[ -s "$IT_DATA/$f" ] || die "kakuin init did not create $f"
 	done
 	"$IT_KAKUIN" serve --data-dir "$IT_DATA" --listen "127.0.0.1:$IT_PORT" \
-	    --http01-port "$IT_HTTP01" --dns-resolver "127.0.0.1:$IT_DNSPORT" \
-	    --dnssec-probe none >"$IT_WORK/server.log" 2>&1 &
+	    --http01-port "$IT_HTTP01" --dns-resolver "127.0.0.1:$IT_RESOLVER_PORT" \
+	    "${probe[@]}" "${IT_SERVE_ARGS[@]}" >"$IT_WORK/server.log" 2>&1 &
 	IT_PIDS+=($!)
 	wait_directory $!
 	info "kakuin at $IT_DIRURL (http-01 port $IT_HTTP01)"
@@ -235,7 +245,7 @@ start_pebble() {
 	# NONCEREJECT=0: Pebble otherwise rejects 5% of good nonces on purpose.
 	PEBBLE_VA_NOSLEEP=1 PEBBLE_WFE_NONCEREJECT=0 PEBBLE_AUTHZREUSE=0 \
 	    pebble -config "$IT_WORK/pebble.json" \
-	    -dnsserver "127.0.0.1:$IT_DNSPORT" >"$IT_WORK/server.log" 2>&1 &
+	    -dnsserver "127.0.0.1:$IT_RESOLVER_PORT" >"$IT_WORK/server.log" 2>&1 &
 	IT_PIDS+=($!)
 	wait_directory $!
 	curl -fsS --cacert "$IT_CACERT" -o "$IT_ROOT" \
