@@ -1,7 +1,7 @@
 /*
  * Validation authority: the CAA check before issuance (RFC 8659, RFC 8657 accounturi and
  * validationmethods; BR 3.2.2.8) and the RFC 8659 4.2 issue-value grammar, which
- * dns-caa-01 and dns-persist-01 reuse (docs/dns-validation-spec.md).
+ * dns-caa-01 and dns-persist-01 reuse (docs/dns-validation.md).
  *
  * The climb and the decision follow RFC 8659 3 and 4: the first non-empty CAA RRset from
  * the name towards the root (excluding the root) is relevant; CNAMEs are followed by the

@@ -7,7 +7,7 @@
  * between threads, and a timeout on one query does not mark the server dead for the next.
  *
  * Every query carries RD=1 and EDNS0 (RFC 6891) with DO=1 (RFC 3225): the resolver must be a
- * validating one and kakuin trusts its AD bit (BR 3.2.2.4, SC-085; docs/dns-validation-spec.md).
+ * validating one and kakuin trusts its AD bit (BR 3.2.2.4, SC-085; docs/dns-validation.md).
  * An Extended DNS Error (RFC 8914) in a failed answer is quoted in the detail.
  *
  * Messages follow Boulder's wording so clients see familiar problem details:
@@ -528,7 +528,7 @@ out:
 	return rv;
 }
 
-/* Start-up check (BR 3.2.2.4, docs/dns-validation-spec.md "DNSSEC"): a validating
+/* Start-up check (BR 3.2.2.4, docs/dns-validation.md "DNSSEC"): a validating
  * resolver sets AD on the SOA of a signed name it can reach through its trust anchor. */
 int
 kk_va_dnssec_probe(const kk_va_cfg *cfg, const char *name, kk_err *err)

@@ -1,6 +1,6 @@
 /*
  * Validation authority: one entry point for every challenge type (include/kakuin/va.h,
- * docs/dns-validation-spec.md). Each type is a row of va_methods[]; the DNS types look up
+ * docs/dns-validation.md). Each type is a row of va_methods[]; the DNS types look up
  * one record through va_dns_lookup and record what they checked and whether the answer
  * was DNSSEC-secure (the BR 3.2.2.4 validation record).
  *

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""DNS validation (issue #3, docs/dns-validation-spec.md) over raw ACME.
+"""DNS validation (issue #3, docs/dns-validation.md) over raw ACME.
 
 Publishes records with RFC 2136 updates (TSIG) to the Knot of dns_lib.sh and
 lets the server look them up through the validating unbound:
@@ -41,6 +41,8 @@ import acmelib
 from acmelib import ERR, Alive, Client, check, client_args, csr, problem, rsa_key, skip
 
 DNS_TYPES = ("dns-01", "dns-cname-01", "dns-caa-01", "dns-account-01", "dns-persist-01")
+BR_METHOD = {"dns-01": "3.2.2.4.7", "dns-cname-01": "3.2.2.4.7", "dns-caa-01": "3.2.2.4.7",
+             "dns-account-01": "3.2.2.4.21", "dns-persist-01": "3.2.2.4.22"}
 # The zones of dns_lib.sh, most specific first.
 ZONES = ("_acme-challenge.x.broken.test", "secure.test", "insecure.test", "bogus.test",
          "test")
@@ -231,6 +233,12 @@ def test_methods(ctx, cl):
             res = answer(cl, az_url, ch)
             if case == "right":
                 check(f"{label} -> authorization valid", res.get("status") == "valid", res)
+                # BR 3.2.2.4: the method and BR version are recorded; the zone is signed
+                vr = ((challenge(res, t) or {}).get("validationRecord") or [{}])[0]
+                check(f"{label} -> validationRecord: BR {BR_METHOD[t]}, BR version, "
+                      "DNSSEC secure", vr.get("method") == BR_METHOD[t] and
+                      bool(vr.get("brVersion")) and vr.get("dnssec") == "secure", vr,
+                      pebble_differs=True)
                 continue
             check(f"{label} -> authorization invalid", res.get("status") == "invalid", res)
             err = chall_error(res, t)

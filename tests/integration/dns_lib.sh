@@ -3,7 +3,7 @@
 #   source "$(dirname "$0")/lib.sh"; source "$(dirname "$0")/dns_lib.sh"
 #   it_init "${1:-}"; start_authdns; start_resolver; start_server
 #
-# Makes real the "Test DNS layout" of docs/dns-validation-spec.md
+# Makes real the "Test DNS layout" of docs/dns-validation.md
 # (docs/dns-validation.md once the server side lands), on
 # 127.0.0.1 only:
 #   knotd    authoritative, RFC 2136 updates signed with TSIG key
