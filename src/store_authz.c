@@ -133,26 +133,37 @@ kk_store_authz_get(kk_store *st, int64_t id, kk_authz *out, kk_err *err)
 	return rc;
 }
 
-/* BR 4.2.1 data reuse: the caller passes the oldest validation time its policy
- * still accepts; expiry is compared with the caller's now (kk_now). */
-int
-kk_store_authz_find_reusable(kk_store *st, int64_t account_id, const char *value, int wildcard,
-    time_t now, time_t validated_after, int64_t *authz_id, kk_err *err)
+/* The newest authorization id sql (binding "IsiTT": account, value, wildcard, now,
+ * validated_after) finds; KK_ERR_NOT_FOUND "<none> <value>" when there is none. */
+static int
+authz_find(kk_store *st, const char *sql, const char *none, int64_t account_id,
+    const char *value, int wildcard, time_t now, time_t validated_after, int64_t *authz_id,
+    kk_err *err)
 {
 	int rc;
 
 	if (value == NULL)
 		return kk_err_set(err, KK_ERR_MALFORMED, "no identifier value");
 	store_lock(st);
-	rc = store_get_int64(st, authz_id, err, "SELECT id FROM authorizations WHERE "
-	    "account_id = ? AND id_value = ? AND wildcard = ? AND status = 'valid' AND "
-	    "expires > ? AND validated >= ? ORDER BY validated DESC, id DESC LIMIT 1",
-	    "IsiTT", account_id, value, wildcard ? 1 : 0, now, validated_after);
+	rc = store_get_int64(st, authz_id, err, sql, "IsiTT", account_id, value,
+	    wildcard ? 1 : 0, now, validated_after);
 	store_unlock(st);
 	if (rc == 0)
-		return kk_err_set(err, KK_ERR_NOT_FOUND, "no reusable authorization for %s",
-		    value);
+		return kk_err_set(err, KK_ERR_NOT_FOUND, "%s %s", none, value);
 	return rc < 0 ? -1 : 0;
+}
+
+/* BR 4.2.1 data reuse: the caller passes the oldest validation time its policy
+ * still accepts; expiry is compared with the caller's now (kk_now). */
+int
+kk_store_authz_find_reusable(kk_store *st, int64_t account_id, const char *value, int wildcard,
+    time_t now, time_t validated_after, int64_t *authz_id, kk_err *err)
+{
+	return authz_find(st, "SELECT id FROM authorizations WHERE account_id = ?1 AND "
+	    "id_value = ?2 AND wildcard = ?3 AND status = 'valid' AND expires > ?4 AND "
+	    "validated >= ?5 ORDER BY validated DESC, id DESC LIMIT 1",
+	    "no reusable authorization for", account_id, value, wildcard, now,
+	    validated_after, authz_id, err);
 }
 
 /* BR 3.2.2.4.7: "the CA MAY also issue Certificates for other FQDNs that end with all
@@ -162,20 +173,11 @@ int
 kk_store_authz_find_covering(kk_store *st, int64_t account_id, const char *value, int wildcard,
     time_t now, time_t validated_after, int64_t *authz_id, kk_err *err)
 {
-	int rc;
-
-	if (value == NULL)
-		return kk_err_set(err, KK_ERR_MALFORMED, "no identifier value");
-	store_lock(st);
-	rc = store_get_int64(st, authz_id, err, "SELECT id FROM authorizations WHERE "
-	    "account_id = ?1 AND covers_subdomains = 1 AND status = 'valid' AND wildcard = 0 AND "
-	    "expires > ?4 AND validated >= ?5 AND (?2 LIKE '%.' || id_value OR "
-	    "(?3 = 1 AND id_value = ?2)) ORDER BY validated DESC, id DESC LIMIT 1",
-	    "IsiTT", account_id, value, wildcard ? 1 : 0, now, validated_after);
-	store_unlock(st);
-	if (rc == 0)
-		return kk_err_set(err, KK_ERR_NOT_FOUND, "no authorization covers %s", value);
-	return rc < 0 ? -1 : 0;
+	return authz_find(st, "SELECT id FROM authorizations WHERE account_id = ?1 AND "
+	    "covers_subdomains = 1 AND status = 'valid' AND wildcard = 0 AND expires > ?4 AND "
+	    "validated >= ?5 AND (?2 LIKE '%.' || id_value OR (?3 = 1 AND id_value = ?2)) "
+	    "ORDER BY validated DESC, id DESC LIMIT 1", "no authorization covers", account_id,
+	    value, wildcard, now, validated_after, authz_id, err);
 }
 
 /* An authorization with a challenge in flight keeps its status until the validation

@@ -323,6 +323,16 @@ check_issued_cert() {
 	done
 }
 
+# check_served_chain LEAF CHAIN: the chain the server sent (after the leaf)
+# completes the path from LEAF to the root.
+check_served_chain() {
+	if openssl verify -CAfile "$IT_ROOT" -untrusted "$2" "$1" >/dev/null 2>&1; then
+		pass "served chain completes the path to the root"
+	else
+		fail "served chain does not lead to the root"
+	fi
+}
+
 # run_client NAME.py ARGS...: runs a Python ACME client from this folder
 # with Debian's python3 against the running server, logs to NAME.log and
 # folds its closing "N passed, N failed" line into this test's counts.

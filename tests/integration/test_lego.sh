@@ -25,10 +25,6 @@ fi
 # lego writes the leaf followed by the chain the server sent.
 crt=$lg/certificates/${names[0]}.crt
 check_issued_cert "$crt" "${names[@]}"
-if openssl verify -CAfile "$IT_ROOT" -untrusted "$crt" "$crt" >/dev/null 2>&1; then
-	pass "served chain completes the path to the root"
-else
-	fail "served chain does not lead to the root"
-fi
+check_served_chain "$crt" "$crt"
 kakuin_check
 [ "$IT_FAILED" -eq 0 ]
