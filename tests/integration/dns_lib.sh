@@ -3,9 +3,8 @@
 #   source "$(dirname "$0")/lib.sh"; source "$(dirname "$0")/dns_lib.sh"
 #   it_init "${1:-}"; start_authdns; start_resolver; start_server
 #
-# Makes real the "Test DNS layout" of docs/dns-validation.md
-# (docs/dns-validation.md once the server side lands), on
-# 127.0.0.1 only:
+# Makes real the "How it is tested" layout of docs/dns-validation.md, on
+# 127.0.0.1 only (scripts/dns-sandbox runs the same for a try-out):
 #   knotd    authoritative, RFC 2136 updates signed with TSIG key
 #            kakuin-test (hmac-sha256), online DNSSEC signing (ECDSA P-256)
 #   unbound  validating resolver in front of it: stub zones to Knot, the
@@ -20,6 +19,8 @@
 #                                  Knot without a zone file, so Knot answers
 #                                  SERVFAIL for it -> CAA x.broken.test
 #                                  SERVFAILs while the dns-01 TXT resolves
+# Ports are free ones the kernel picks, or IT_KNOT_PORT_WANT /
+# IT_UNBOUND_PORT_WANT when those are free.
 # Variables set: IT_KNOT_PORT IT_UNBOUND_PORT IT_TSIG_SECRET (exported),
 # IT_RESOLVER_PORT (= IT_UNBOUND_PORT; start_server hands it to the ACME
 # server) and IT_DNS (the private dir: configs, zones, keys, logs).
@@ -132,7 +133,7 @@ start_authdns() {
 	local i z ok
 	IT_DNS=$IT_WORK/dns
 	mkdir -p "$IT_DNS/run" "$IT_DNS/db" "$IT_DNS/zones"
-	IT_KNOT_PORT=$(free_port)
+	IT_KNOT_PORT=$(free_port "${IT_KNOT_PORT_WANT:-0}")
 	IT_TSIG_SECRET=$(openssl rand -base64 32)
 	export IT_TSIG_SECRET IT_KNOT_PORT
 	knot_zones
@@ -228,7 +229,7 @@ unbound_conf() {
 # DNSKEY RRset. Then checks the layout answers as the spec says.
 start_resolver() {
 	local i ksk
-	IT_UNBOUND_PORT=$(free_port)
+	IT_UNBOUND_PORT=$(free_port "${IT_UNBOUND_PORT_WANT:-0}")
 	export IT_UNBOUND_PORT
 	IT_RESOLVER_PORT=$IT_UNBOUND_PORT
 	ksk=$(dns_ksk secure.test)
