@@ -176,6 +176,27 @@ load_directory(json_t *root, kk_policy *p, kk_err *err)
 }
 
 static int
+load_ov(json_t *root, kk_policy *p, kk_err *err)
+{
+	json_t *ov = json_object_get(root, "ov");
+	char mode[16];
+
+	if (get_str(root, "ov", "mode", mode, sizeof(mode), 0, err) != 0 ||
+	    get_schedule(ov, "ov", "org_reuse", &p->org_reuse, err) != 0 ||
+	    get_int(ov, "ov", "session_minutes", 1, 1440, &p->session_minutes, err) != 0 ||
+	    get_int(ov, "ov", "retry_after_seconds", 1, 3600, &p->retry_after_seconds, err) != 0)
+		return -1;
+	if (strcmp(mode, "dev") != 0 && strcmp(mode, "production") != 0)
+		return kk_err_set(err, KK_ERR_INTERNAL, "policy: ov.mode must be \"production\" or "
+		    "\"dev\"");
+	p->ov_dev_mode = strcmp(mode, "dev") == 0;
+	/* BR 4.2.1: organization data may be reused for at most 825, then 398 days */
+	if (kk_schedule_days(&p->org_reuse, 0) > 825)
+		return kk_err_set(err, KK_ERR_INTERNAL, "policy: ov.org_reuse exceeds 825 days");
+	return 0;
+}
+
+static int
 load_dev_org(json_t *root, kk_policy *p, kk_err *err)
 {
 	if (get_str(root, "dev_organization", "O", p->dev_org_name, sizeof(p->dev_org_name), 0,
@@ -208,7 +229,7 @@ kk_policy_load(const char *path, kk_policy *out, kk_err *err)
 	}
 	if (load_hierarchy(root, out, err) != 0 || load_profile(root, out, err) != 0 ||
 	    load_validation(root, out, err) != 0 || load_directory(root, out, err) != 0 ||
-	    load_dev_org(root, out, err) != 0)
+	    load_ov(root, out, err) != 0 || load_dev_org(root, out, err) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -84,7 +84,13 @@ typedef struct kk_policy {
 	size_t n_caa_identities;
 	int external_account_required;
 
-	/* The organization `kakuin init` creates until issue #4 brings vetting */
+	/* OV vetting (CP 3.2.2, 3.2.5; BR 4.2.1) */
+	int ov_dev_mode;           /* 1: accounts without EAB use the dev organization */
+	kk_schedule org_reuse;     /* days verified organization data may be reused */
+	int session_minutes;       /* reviewer web UI sessions */
+	int retry_after_seconds;   /* Retry-After of an order held for review */
+
+	/* The organization `kakuin init` creates for dev mode */
 	char dev_org_name[128];
 	char dev_org_unit[128];
 	char dev_org_locality[128];

@@ -266,7 +266,7 @@ fake_logged(int i)
 	static char copy[300];
 
 	pthread_mutex_lock(&fake_mu);
-	snprintf(copy, sizeof(copy), "%s", i < fake_nlog ? fake_log[i] : "");
+	snprintf(copy, sizeof(copy), "%.299s", i < fake_nlog ? fake_log[i] : "");
 	pthread_mutex_unlock(&fake_mu);
 	return copy;
 }
