@@ -158,7 +158,7 @@ directory(kk_wfe *w, const char *base, kk_http_resp *resp)
 	for (i = 0; i < pol->n_caa_identities; i++)
 		json_array_append_new(caa, json_string(pol->caa_identities[i]));
 	meta = json_pack("{s:o,s:b}", "caaIdentities", caa, "externalAccountRequired",
-	    pol->external_account_required);
+	    !pol->ov_dev_mode);
 	if (meta != NULL && pol->terms_of_service[0])
 		json_object_set_new(meta, "termsOfService", json_string(pol->terms_of_service));
 	if (meta != NULL && pol->website[0])

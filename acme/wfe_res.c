@@ -3,6 +3,7 @@
 #include <string.h>
 #include "kakuin/clock.h"
 #include "kakuin/util.h"
+#include "eab.h"
 #include "wfe_internal.h"
 
 static json_t *
@@ -37,29 +38,34 @@ account_resp(kk_wfe_ctx *c, int status, const kk_account *a)
 int
 kk_wfe_new_account(kk_wfe_ctx *c, kk_err *err)
 {
-	json_t *p = c->payload, *contact;
+	json_t *p = c->payload, *contact, *eab_obj;
 	char *jwk = NULL, *thumb = NULL;
 	int created = 0, rc = -1;
+	kk_eab_parsed eab;
 	kk_account a;
 
 	memset(&a, 0, sizeof(a));
+	memset(&eab, 0, sizeof(eab));
 	if (p == NULL)
 		return kk_err_set(err, KK_ERR_MALFORMED, "newAccount needs a JSON object payload");
 	contact = json_object_get(p, "contact");
-	if (json_object_get(p, "externalAccountBinding") != NULL)
-		return kk_err_set(err, KK_ERR_MALFORMED,
-		    "externalAccountBinding is not supported by this server yet");
+	eab_obj = json_object_get(p, "externalAccountBinding");
 	if (kk_jwk_canonical(c->jws->jwk, &jwk, err) != 0 ||
 	    kk_jwk_thumbprint(c->jws->jwk, &thumb, err) != 0)
 		goto out;
+	/* RFC 8555 7.3.4 */
+	if (eab_obj != NULL && kk_eab_parse(eab_obj, c->jws->url, thumb, &eab, err) != 0)
+		goto out;
 	if (kk_ra_new_account(c->w->ra, jwk, thumb, contact,
-	    json_is_true(json_object_get(p, "onlyReturnExisting")), &a, &created, err) != 0)
+	    json_is_true(json_object_get(p, "onlyReturnExisting")),
+	    eab_obj != NULL ? &eab.req : NULL, &a, &created, err) != 0)
 		goto out;
 	/* RFC 8555 7.3.1: 201 for a new account, 200 with Location for an existing one */
 	location(c, "acct", (long long)a.id);
 	account_resp(c, created ? 201 : 200, &a);
 	rc = 0;
 out:
+	kk_eab_parsed_clear(&eab);
 	free(jwk);
 	free(thumb);
 	kk_account_clear(&a);
@@ -189,9 +195,11 @@ order_resp(kk_wfe_ctx *c, int status, const kk_order *o)
 		if (o->error != NULL && (e = json_loads(o->error, 0, NULL)) != NULL)
 			json_object_set_new(j, "error", e);
 	}
-	/* RFC 8555 7.4: tell clients polling a processing order when to come back */
+	/* RFC 8555 7.4: tell clients polling a processing order when to come back; an order
+	 * held for OV review (its organization is not approved yet) takes longer */
 	if (strcmp(o->status, "processing") == 0)
-		kk_wfe_header(c->resp, "Retry-After", kk_strdup("1"));
+		kk_wfe_header(c->resp, "Retry-After", kk_printf("%d", o->held ?
+		    kk_ra_policy(c->w->ra)->retry_after_seconds : 1));
 	kk_wfe_json(c->resp, status, j);
 }
 

@@ -17,7 +17,7 @@ typedef struct opts {
 	const char *data_dir, *policy, *listen, *resolver, *tls_cert, *tls_key, *public_base;
 	const char *dnssec_probe;
 	const char *name, *unit, *locality, *state;
-	int http01_port, workers, threads;
+	int http01_port, workers, threads, dev;
 } opts;
 
 static void
@@ -28,7 +28,7 @@ usage(void)
 	    "       kakuin serve --data-dir DIR [--listen ADDR:PORT] [--http01-port N]\n"
 	    "                    [--dns-resolver ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
 	    "                    [--public-base-url URL] [--policy FILE]\n"
-	    "                    [--dnssec-probe NAME|none]\n"
+	    "                    [--dnssec-probe NAME|none] [--dev]\n"
 	    "       kakuin org set --data-dir DIR [--name O] [--unit OU] [--locality L]\n"
 	    "                    [--state ST]\n"
 	    "       kakuin org show --data-dir DIR\n"
@@ -47,7 +47,7 @@ parse_opts(int argc, char **argv, opts *o)
 		{"name", required_argument, 0, 'N'}, {"unit", required_argument, 0, 'U'},
 		{"locality", required_argument, 0, 'L'}, {"state", required_argument, 0, 'S'},
 		{"workers", required_argument, 0, 'w'}, {"threads", required_argument, 0, 't'},
-		{"dnssec-probe", required_argument, 0, 'P'},
+		{"dnssec-probe", required_argument, 0, 'P'}, {"dev", no_argument, 0, 'V'},
 		{0, 0, 0, 0}};
 	int ch;
 
@@ -75,6 +75,7 @@ parse_opts(int argc, char **argv, opts *o)
 		case 'w': o->workers = atoi(optarg); break;
 		case 't': o->threads = atoi(optarg); break;
 		case 'P': o->dnssec_probe = optarg; break;
+		case 'V': o->dev = 1; break;
 		default: return -1;
 		}
 	}
@@ -206,6 +207,14 @@ cmd_serve(const opts *o)
 	cfg.va.http01_port = o->http01_port;
 	cfg.va.timeout_sec = 10;
 	cfg.workers = o->workers;
+	/* policy ov.mode: production needs EAB to a vetted organization; --dev (or mode
+	 * "dev") lets accounts without EAB use the dev organization of kakuin init */
+	if (o->dev)
+		cfg.policy.ov_dev_mode = 1;
+	if (cfg.policy.ov_dev_mode)
+		kk_log("warning", "main", "dev mode: accounts without External Account Binding "
+		    "get the dev organization \"%s\"; do not use for real certificates",
+		    cfg.policy.dev_org_name);
 	if (dnssec_check(&cfg, o) != 0)
 		return 1;
 	/* signals are handled by sigwait below, not by whichever thread they hit */

@@ -171,7 +171,6 @@ load_directory(json_t *root, kk_policy *p, kk_err *err)
 		strcpy(p->caa_identities[i], json_string_value(v));
 	}
 	p->n_caa_identities = json_array_size(ids);
-	p->external_account_required = json_is_true(json_object_get(d, "external_account_required"));
 	return 0;
 }
 

@@ -1,4 +1,5 @@
 /* RA: life cycle, validation workers, accounts (RFC 8555 7.3). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kakuin/clock.h"
@@ -94,7 +95,7 @@ recover(kk_ra *ra)
 	if (kk_store_orders_processing(ra->store, &ids, &n, &e) == 0) {
 		for (i = 0; i < n; i++) {
 			kk_log("info", "ra", "resuming finalization of order %lld", (long long)ids[i]);
-			if (kk_ra_issue(ra, ids[i], NULL, &e) != 0)
+			if (kk_ra_issue(ra, ids[i], NULL, &e) == -1)
 				kk_log("error", "ra", "order %lld: %s", (long long)ids[i], e.detail);
 		}
 		free(ids);
@@ -105,6 +106,7 @@ int
 kk_ra_open(kk_ra **out, const kk_ra_cfg *cfg, kk_err *err)
 {
 	kk_ra *ra = NULL;
+	char docs[600];
 	int i;
 
 	if ((ra = kk_calloc(1, sizeof(*ra))) == NULL)
@@ -112,8 +114,12 @@ kk_ra_open(kk_ra **out, const kk_ra_cfg *cfg, kk_err *err)
 	ra->cfg = *cfg;
 	pthread_mutex_init(&ra->qmu, NULL);
 	pthread_cond_init(&ra->qcv, NULL);
+	pthread_mutex_init(&ra->issue_mu, NULL);
+	pthread_cond_init(&ra->sweep_cv, NULL);
+	snprintf(docs, sizeof(docs), "%s/documents", cfg->paths.data_dir);
 	if (kk_store_open(&ra->store, cfg->paths.db, err) != 0 ||
-	    kk_ca_open(&ra->ca, &cfg->paths, &ra->cfg.policy, err) != 0)
+	    kk_ca_open(&ra->ca, &cfg->paths, &ra->cfg.policy, err) != 0 ||
+	    kk_review_open(&ra->review, ra->store, &ra->cfg.policy, docs, err) != 0)
 		goto fail;
 	recover(ra);
 	ra->n_workers = cfg->workers < 1 ? 1 : cfg->workers > KK_RA_MAX_WORKERS ?
@@ -125,6 +131,11 @@ kk_ra_open(kk_ra **out, const kk_ra_cfg *cfg, kk_err *err)
 			goto fail;
 		}
 	}
+	if (pthread_create(&ra->sweeper, NULL, ra_sweeper_main, ra) != 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot start the sweeper of held orders");
+		goto fail;
+	}
+	ra->sweeper_started = 1;
 	*out = ra;
 	return 0;
 fail:
@@ -142,14 +153,20 @@ kk_ra_close(kk_ra *ra)
 	pthread_mutex_lock(&ra->qmu);
 	ra->stopping = 1;
 	pthread_cond_broadcast(&ra->qcv);
+	pthread_cond_broadcast(&ra->sweep_cv);
 	pthread_mutex_unlock(&ra->qmu);
 	for (i = 0; i < ra->n_workers; i++)
 		pthread_join(ra->workers[i], NULL);
+	if (ra->sweeper_started)
+		pthread_join(ra->sweeper, NULL);
+	kk_review_close(ra->review);
 	kk_ca_free(ra->ca);
 	kk_store_close(ra->store);
 	free(ra->queue);
 	pthread_mutex_destroy(&ra->qmu);
 	pthread_cond_destroy(&ra->qcv);
+	pthread_mutex_destroy(&ra->issue_mu);
+	pthread_cond_destroy(&ra->sweep_cv);
 	free(ra);
 }
 
@@ -209,9 +226,10 @@ check_contacts(json_t *contact, kk_err *err)
 
 int
 kk_ra_new_account(kk_ra *ra, const char *jwk, const char *thumb, json_t *contact,
-    int only_existing, kk_account *out, int *created, kk_err *err)
+    int only_existing, const kk_eab_req *eab, kk_account *out, int *created, kk_err *err)
 {
 	char *cs = NULL;
+	int64_t org_id = 1;
 	int rc = -1;
 	kk_err e;
 
@@ -226,13 +244,23 @@ kk_ra_new_account(kk_ra *ra, const char *jwk, const char *thumb, json_t *contact
 		return kk_err_set(err, KK_ERR_ACCOUNT_DOES_NOT_EXIST, "no account exists with this key");
 	if (contact != NULL && check_contacts(contact, err) != 0)
 		return -1;
+	/* CP 3.2.2: the subject comes from a vetted organization, which the EAB key names;
+	 * dev mode lets accounts without one use the dev organization of kakuin init */
+	if (eab != NULL && ra_eab_bind(ra, eab, &org_id, err) != 0)
+		return -1;
+	if (eab == NULL && !ra->cfg.policy.ov_dev_mode)
+		return kk_err_set(err, KK_ERR_EXTERNAL_ACCOUNT_REQUIRED, "this CA issues "
+		    "organization-validated certificates: register with the External Account "
+		    "Binding key (kid and HMAC key) your organization received after vetting");
 	cs = contact ? json_dumps(contact, JSON_COMPACT) : NULL;
 	memset(out, 0, sizeof(*out));
 	out->jwk = kk_strdup(jwk);
 	out->thumbprint = kk_strdup(thumb);
 	out->contact = kk_strdup(cs ? cs : "[]");
 	strcpy(out->status, "valid");
-	out->org_id = 1; /* the one organization until OV vetting (issue #4) */
+	out->org_id = org_id;
+	if (eab != NULL)
+		snprintf(out->eab_kid, sizeof(out->eab_kid), "%s", eab->kid);
 	if (out->jwk == NULL || out->thumbprint == NULL || out->contact == NULL) {
 		kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 		goto out;

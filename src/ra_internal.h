@@ -4,6 +4,7 @@
 
 #include <pthread.h>
 #include "kakuin/ra.h"
+#include "kakuin/review.h"
 
 #define KK_RA_MAX_WORKERS 16
 
@@ -11,6 +12,16 @@ struct kk_ra {
 	kk_ra_cfg cfg;
 	kk_store *store;
 	kk_ca *ca;
+	kk_review *review;
+
+	/* one issuance at a time: a finalize request and the sweeper of held orders never
+	 * plan or sign the same order twice */
+	pthread_mutex_t issue_mu;
+	/* the sweeper: issues orders held for OV review once their organization is approved
+	 * (a reviewer may approve from another process: the CLI) */
+	pthread_t sweeper;
+	int sweeper_started;
+	pthread_cond_t sweep_cv;
 
 	/* validation queue: challenge ids, handed to the workers */
 	pthread_mutex_t qmu;
@@ -28,9 +39,17 @@ int kk_ra_enqueue(kk_ra *ra, int64_t chall_id, kk_err *err);
 void kk_ra_validate(kk_ra *ra, int64_t chall_id);
 /* Serialises a problem document for the store. Caller frees. */
 char *kk_ra_problem_json(const kk_err *e);
+/* Checks the EAB MAC with the key of eab->kid (RFC 8555 7.3.4); *org_id gets the key's
+ * organization. KK_ERR_UNAUTHORIZED for an unknown or revoked key or a wrong MAC. */
+int ra_eab_bind(kk_ra *ra, const kk_eab_req *eab, int64_t *org_id, kk_err *err);
+/* The sweeper thread's loop (src/ra_issue.c). */
+void *ra_sweeper_main(void *arg);
 /* Issues the certificate of a processing order (or resumes a planned one). req is the
  * order's CSR already checked by the caller (borrowed), or NULL to read and check the
- * stored one (start-up recovery). Marks the order invalid on failure. */
+ * stored one (start-up recovery, held orders). Marks the order invalid on failure.
+ * An order whose organization is not (yet) approved stays processing: KK_RA_HELD.
+ * 0 issued (or nothing to do), KK_RA_HELD, -1 failed with err. */
+#define KK_RA_HELD 1
 int kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *req, kk_err *err);
 
 #endif

@@ -161,9 +161,10 @@ kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t 
 			    (long long)order_id);
 		goto out;
 	}
-	if (kk_store_order_begin_finalize(ra->store, order_id, csr, csr_len, err) != 0)
+	if (kk_store_order_begin_finalize(ra->store, order_id, csr, csr_len, acct_uri, err) != 0)
 		goto out;
-	rc = kk_ra_issue(ra, order_id, req, err);
+	/* held for OV review: the order stays processing, the sweeper issues it later */
+	rc = kk_ra_issue(ra, order_id, req, err) == -1 ? -1 : 0;
 out:
 	free(problem);
 	X509_REQ_free(req);
@@ -172,24 +173,18 @@ out:
 	return rc;
 }
 
-/* Builds and records the TBS under a serial (reserved earlier or now). */
+/* Builds and records the TBS under a serial (reserved earlier or now), with the subject
+ * of the approved organization org (CP 3.2.2). */
 static int
-plan(kk_ra *ra, const kk_order *o, X509_REQ *req, const char **names, size_t n, kk_cert *cert,
-    kk_err *err)
+plan(kk_ra *ra, const kk_order *o, const kk_orgrec *org, X509_REQ *req, const char **names,
+    size_t n, kk_cert *cert, kk_err *err)
 {
-	kk_org org;
 	kk_subject subj;
 	unsigned char *tbs = NULL;
 	size_t tbs_len = 0;
 	time_t nb, na;
-	kk_account acct;
 	int rc = -1, tries;
 
-	memset(&org, 0, sizeof(org));
-	memset(&acct, 0, sizeof(acct));
-	if (kk_store_account_get(ra->store, o->account_id, &acct, err) != 0 ||
-	    kk_store_org_get(ra->store, acct.org_id, &org, err) != 0)
-		goto out;
 	if (cert->serial[0] == '\0') {
 		/* a collision of 16 random octets means a broken RNG; retry a little anyway */
 		for (tries = 0;; tries++) {
@@ -202,10 +197,10 @@ plan(kk_ra *ra, const kk_order *o, X509_REQ *req, const char **names, size_t n, 
 				goto out;
 		}
 	}
-	subj.o = org.name;
-	subj.ou = org.unit;
-	subj.l = org.locality;
-	subj.st = org.state;
+	subj.o = org->name;
+	subj.ou = org->unit;
+	subj.l = org->locality;
+	subj.st = org->state;
 	if (kk_ca_plan(ra->ca, cert->serial, &subj, names, n, req, kk_now(), &tbs, &tbs_len, &nb,
 	    &na, err) != 0 ||
 	    kk_store_cert_plan(ra->store, cert->serial, tbs, tbs_len, nb, na, err) != 0)
@@ -216,9 +211,97 @@ plan(kk_ra *ra, const kk_order *o, X509_REQ *req, const char **names, size_t n, 
 	rc = 0;
 out:
 	free(tbs);
-	kk_org_clear(&org);
-	kk_account_clear(&acct);
 	return rc;
+}
+
+/* The problem of an order refused because its organization was rejected (or its vetting
+ * can no longer succeed): one subproblem per name (RFC 8555 6.7.1). */
+static char *
+rejection_problem(const kk_order *o, const kk_err *why)
+{
+	json_t *ids = json_loads(o->identifiers, 0, NULL), *subs = json_array(), *p, *v;
+	char *s = NULL, *out = NULL;
+	size_t i;
+
+	json_array_foreach(ids, i, v)
+		json_array_append_new(subs, json_pack("{s:s,s:s,s:O}", "type",
+		    "urn:ietf:params:acme:error:unauthorized", "detail",
+		    "the subject organization of this name was not approved", "identifier", v));
+	p = json_pack("{s:s,s:s,s:i,s:o}", "type", "urn:ietf:params:acme:error:unauthorized",
+	    "detail", why->detail, "status", 403, "subproblems", subs ? subs : json_array());
+	if (p != NULL && (s = json_dumps(p, JSON_COMPACT)) != NULL)
+		out = kk_strdup(s);
+	free(s);
+	json_decref(p);
+	json_decref(ids);
+	return out;
+}
+
+/* CP 3.2.2 / 4.2: may this order's certificate be issued now? 1 with *org the approved
+ * organization's record; 0 held (not yet approved, or a CAA check of a held order could
+ * not be made); -1 refused with err (rejected organization, CAA refusal) or a store
+ * failure (err kind KK_ERR_INTERNAL: keep the order). recheck: the order waited or was
+ * resumed, so CAA is checked again (BR 3.2.2.8: close to issuance). */
+static int
+issuable(kk_ra *ra, const kk_order *o, int recheck, kk_orgrec *org, kk_err *err)
+{
+	kk_account acct;
+	int rv;
+
+	memset(&acct, 0, sizeof(acct));
+	if (kk_store_account_get(ra->store, o->account_id, &acct, err) != 0) {
+		err->kind = KK_ERR_INTERNAL;
+		return -1;
+	}
+	rv = kk_review_org_issuable(ra->review, acct.org_id, kk_now(), err);
+	/* the subject is read after the decision: if it changed in between (and so went
+	 * back to review), the order keeps waiting */
+	if (rv == 1 && kk_review_org_get(ra->review, acct.org_id, org, err) != 0)
+		rv = -1;
+	else if (rv == 1 && strcmp(org->status, "approved") != 0)
+		rv = 0;
+	kk_account_clear(&acct);
+	if (rv == -1 && err->kind != KK_ERR_UNAUTHORIZED)
+		err->kind = KK_ERR_INTERNAL;
+	if (rv != 1 || !recheck)
+		return rv;
+	return check_caa(ra, o, o->account_uri ? o->account_uri : "", err) == 0 ? 1 : -1;
+}
+
+/* Held orders: every second, every processing order is offered to kk_ra_issue, which
+ * issues those whose organization has been approved meanwhile (by the web UI or the
+ * CLI in another process) and refuses those whose organization was rejected. */
+void *
+ra_sweeper_main(void *arg)
+{
+	kk_ra *ra = arg;
+	struct timespec until;
+	int64_t *ids = NULL;
+	size_t n = 0, i;
+	kk_err e;
+
+	for (;;) {
+		pthread_mutex_lock(&ra->qmu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 1;
+		while (!ra->stopping && pthread_cond_timedwait(&ra->sweep_cv, &ra->qmu,
+		    &until) == 0)
+			;
+		if (ra->stopping) {
+			pthread_mutex_unlock(&ra->qmu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&ra->qmu);
+		if (kk_store_orders_processing(ra->store, &ids, &n, &e) != 0) {
+			kk_log("error", "ra", "sweeper: %s", e.detail);
+			continue;
+		}
+		for (i = 0; i < n; i++)
+			if (kk_ra_issue(ra, ids[i], NULL, &e) == -1 && e.kind == KK_ERR_INTERNAL)
+				kk_log("error", "ra", "order %lld: %s", (long long)ids[i], e.detail);
+		free(ids);
+		ids = NULL;
+	}
 }
 
 int
@@ -232,13 +315,18 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 	size_t csr_len = 0, der_len = 0, n = 0;
 	X509_REQ *req = NULL;
 	char *problem = NULL;
-	int rc = -1;
+	kk_orgrec org;
+	int rc = -1, ok;
 	kk_err e;
 
 	memset(&o, 0, sizeof(o));
 	memset(&cert, 0, sizeof(cert));
-	if (kk_store_order_get(ra->store, order_id, &o, err) != 0)
+	kk_err_clear(err);
+	pthread_mutex_lock(&ra->issue_mu);
+	if (kk_store_order_get(ra->store, order_id, &o, err) != 0) {
+		pthread_mutex_unlock(&ra->issue_mu);
 		return -1;
+	}
 	if (strcmp(o.status, "processing") != 0) {
 		rc = 0;
 		goto out;
@@ -251,6 +339,17 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 		memset(&cert, 0, sizeof(cert));
 	}
 	if (cert.tbs == NULL) {
+		/* nothing planned yet: the organization must be approved now */
+		if ((ok = issuable(ra, &o, checked == NULL, &org, err)) == 0) {
+			rc = KK_RA_HELD;
+			goto out;
+		}
+		if (ok == -1 && err->kind == KK_ERR_INTERNAL)
+			goto out;
+		if (ok == -1) {
+			problem = rejection_problem(&o, err);
+			goto refused;
+		}
 		if ((ids = json_loads(o.identifiers, 0, NULL)) == NULL ||
 		    order_names(ids, NULL, names, &n, err) != 0)
 			goto fail;
@@ -259,7 +358,7 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 		    kk_csr_check(csr, csr_len, &ra->cfg.policy, names, n, &req, err) != 0))
 			goto fail;
 		if (order_names(ids, checked ? checked : req, names, &n, err) != 0 ||
-		    plan(ra, &o, checked ? checked : req, names, n, &cert, err) != 0)
+		    plan(ra, &o, &org, checked ? checked : req, names, n, &cert, err) != 0)
 			goto fail;
 	}
 	if (kk_ca_sign(ra->ca, cert.tbs, cert.tbs_len, &der, &der_len, err) != 0 ||
@@ -272,11 +371,15 @@ fail:
 	if (err->kind == KK_OK)
 		kk_err_set(err, KK_ERR_INTERNAL, "issuance failed");
 	kk_log("error", "ca", "order %lld: issuance failed: %s", (long long)order_id, err->detail);
-	if ((problem = kk_ra_problem_json(err)) == NULL ||
-	    kk_store_order_fail(ra->store, order_id, problem, &e) != 0)
+	problem = kk_ra_problem_json(err);
+refused:
+	if (problem == NULL || kk_store_order_fail(ra->store, order_id, problem, &e) != 0)
 		kk_log("error", "ra", "order %lld stays processing: cannot record failure",
 		    (long long)order_id);
+	else if (cert.tbs == NULL)
+		kk_log("info", "ra", "order %lld refused: %s", (long long)order_id, err->detail);
 out:
+	pthread_mutex_unlock(&ra->issue_mu);
 	free(problem);
 	free(csr);
 	free(der);

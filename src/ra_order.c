@@ -117,6 +117,7 @@ static int order_effective(kk_ra *ra, kk_order *o, kk_err *err);
  * which are offered (kk_policy_challenge_usable). */
 static const char *const offer_order[] = {
 	"http-01", "dns-01", "dns-account-01", "dns-persist-01", "dns-cname-01", "dns-caa-01",
+	"phone-txt-01", "phone-caa-01",
 };
 
 /* BR 4.2.1 reuse of this account's own authorization for the name, else the ADN rule
@@ -239,6 +240,22 @@ kk_ra_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_authz *out, kk_err
 	return 0;
 }
 
+/* A processing order is held while its account's organization is not approved (CP 3.2.2;
+ * kk_ra_issue leaves it so and the sweeper issues it later). */
+static int
+order_held(kk_ra *ra, kk_order *o, time_t now, kk_err *err)
+{
+	kk_account acct;
+	kk_err why;
+
+	memset(&acct, 0, sizeof(acct));
+	if (kk_store_account_get(ra->store, o->account_id, &acct, err) != 0)
+		return -1;
+	o->held = kk_review_org_issuable(ra->review, acct.org_id, now, &why) == 0;
+	kk_account_clear(&acct);
+	return 0;
+}
+
 /* RFC 8555 7.1.6: pending orders become ready when every authorization is valid, and
  * invalid when one fails or the order expires. */
 static int
@@ -248,6 +265,8 @@ order_effective(kk_ra *ra, kk_order *o, kk_err *err)
 	int all_valid = 1;
 	size_t i;
 
+	if (strcmp(o->status, "processing") == 0)
+		return order_held(ra, o, now, err);
 	if (strcmp(o->status, "pending") != 0)
 		return 0;
 	if (o->expires <= now) {
@@ -342,6 +361,31 @@ kk_ra_orders(kk_ra *ra, const kk_account *acct, int64_t **ids, size_t *n, kk_err
 	return kk_store_orders_by_account(ra->store, acct->id, ids, n, err);
 }
 
+/* BR 3.2.2.4.16/.17: a person calls the phone contact the domain publishes. Looks the
+ * number up and leaves the challenge processing with a task in the review queue; the
+ * reviewer's outcome finishes it (kk_review_task_complete). 0 task queued, -1 err (no
+ * number, lookup failure): the challenge fails. */
+static int
+phone_task(kk_ra *ra, const kk_challenge *c, const kk_authz *a, kk_err *err)
+{
+	char phones[4][64], list[300] = "";
+	const kk_method *m = kk_policy_method(&ra->cfg.policy, c->type);
+	size_t n = 0, i;
+	int64_t task;
+
+	if (kk_va_phone_contacts(&ra->cfg.va, c->type, a->id_value, phones, 4, &n, err) != 0)
+		return -1;
+	for (i = 0; i < n; i++)
+		snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "",
+		    phones[i]);
+	if (kk_review_task_phone(ra->review, c->id, a->id_value, list, c->token,
+	    m != NULL ? m->br : "", &task, err) != 0)
+		return -1;
+	kk_log("info", "va", "%s for %s (challenge %lld): reviewer task %lld to call %s",
+	    c->type, a->id_value, (long long)c->id, (long long)task, list);
+	return 0;
+}
+
 /* Hands one challenge to the VA with everything its type needs. */
 static int
 validate(kk_ra *ra, const kk_challenge *c, const kk_authz *a, const char *keyauth, time_t now,
@@ -407,6 +451,9 @@ kk_ra_validate(kk_ra *ra, int64_t chall_id)
 		/* BR 3.2.2.4: a method past its sunset (or disabled since) is never used */
 		kk_err_set(&e, KK_ERR_UNAUTHORIZED, "challenge type %s may no longer be used under "
 		    "the CA's policy; create a new order", c.type);
+	} else if (strncmp(c.type, "phone-", 6) == 0) {
+		if (phone_task(ra, &c, &a, &e) == 0)
+			goto out; /* stays processing until a reviewer records the call */
 	} else if ((keyauth = kk_printf("%s.%s", c.token, acct.thumbprint)) == NULL) {
 		kk_err_set(&e, KK_ERR_INTERNAL, "out of memory");
 	} else {

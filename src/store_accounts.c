@@ -109,8 +109,9 @@ kk_store_account_create(kk_store *st, kk_account *a, kk_err *err)
 	store_lock(st);
 	if ((rc = store_begin(st, err)) == 0) {
 		rc = store_run(st, NULL, err, "INSERT INTO accounts (jwk, thumbprint, contact, "
-		    "status, org_id, created) VALUES (?, ?, ?, ?, ?, ?)", "ssssNT", a->jwk,
-		    a->thumbprint, a->contact, status, a->org_id, now);
+		    "status, org_id, eab_kid, created) VALUES (?, ?, ?, ?, ?, ?, ?)", "ssssNsT",
+		    a->jwk, a->thumbprint, a->contact, status, a->org_id,
+		    a->eab_kid[0] != '\0' ? a->eab_kid : NULL, now);
 		if (rc == 0)
 			a->id = sqlite3_last_insert_rowid(st->db);
 		rc = store_end(st, rc, err);
@@ -127,7 +128,7 @@ kk_store_account_create(kk_store *st, kk_account *a, kk_err *err)
 }
 
 #define ACCOUNT_SELECT "SELECT id, jwk, thumbprint, contact, status, " \
-	"coalesce(org_id, 0), created FROM accounts WHERE "
+	"coalesce(org_id, 0), created, eab_kid FROM accounts WHERE "
 
 /* By thumbprint when thumb is non-NULL, else by id. */
 static int
@@ -155,6 +156,7 @@ account_get(kk_store *st, const char *sql, int64_t id, const char *thumb, kk_acc
 	store_col_copy(s, 4, a.status, sizeof(a.status));
 	a.org_id = sqlite3_column_int64(s, 5);
 	a.created = (time_t)sqlite3_column_int64(s, 6);
+	store_col_copy(s, 7, a.eab_kid, sizeof(a.eab_kid));
 	if (store_col_str(s, 1, &a.jwk) != 0 || store_col_str(s, 2, &a.thumbprint) != 0 ||
 	    store_col_str(s, 3, &a.contact) != 0) {
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");

@@ -18,6 +18,7 @@ kk_order_clear(kk_order *o)
 	free(o->identifiers);
 	free(o->error);
 	free(o->cert_serial);
+	free(o->account_uri);
 	memset(o, 0, sizeof(*o));
 }
 
@@ -116,8 +117,8 @@ order_get_locked(kk_store *st, int64_t id, kk_order *o, kk_err *err)
 	int rc;
 
 	if (store_prep(st, &s, err, "SELECT id, account_id, status, created, expires, "
-	    "coalesce(not_before, 0), coalesce(not_after, 0), identifiers, error, cert_serial "
-	    "FROM orders WHERE id = ?", "I", id) != 0)
+	    "coalesce(not_before, 0), coalesce(not_after, 0), identifiers, error, cert_serial, "
+	    "account_uri FROM orders WHERE id = ?", "I", id) != 0)
 		return -1;
 	if ((rc = store_step(st, s, err, "order")) == 0)
 		rc = kk_err_set(err, KK_ERR_NOT_FOUND, "order %lld not found", (long long)id);
@@ -131,7 +132,7 @@ order_get_locked(kk_store *st, int64_t id, kk_order *o, kk_err *err)
 	o->not_before = (time_t)sqlite3_column_int64(s, 5);
 	o->not_after = (time_t)sqlite3_column_int64(s, 6);
 	if (store_col_str(s, 7, &o->identifiers) != 0 || store_col_str(s, 8, &o->error) != 0 ||
-	    store_col_str(s, 9, &o->cert_serial) != 0) {
+	    store_col_str(s, 9, &o->cert_serial) != 0 || store_col_str(s, 10, &o->account_uri) != 0) {
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
@@ -189,7 +190,7 @@ kk_store_orders_by_account(kk_store *st, int64_t account_id, int64_t **ids, size
  * restart can resume issuance. */
 int
 kk_store_order_begin_finalize(kk_store *st, int64_t id, const unsigned char *csr, size_t len,
-    kk_err *err)
+    const char *account_uri, kk_err *err)
 {
 	char status[16];
 	int rc, changes = 0;
@@ -199,8 +200,9 @@ kk_store_order_begin_finalize(kk_store *st, int64_t id, const unsigned char *csr
 	store_lock(st);
 	if ((rc = store_begin(st, err)) != 0)
 		goto out;
-	rc = store_run(st, &changes, err, "UPDATE orders SET status = 'processing', csr = ? "
-	    "WHERE id = ? AND status = 'pending'", "bI", csr, len, id);
+	rc = store_run(st, &changes, err, "UPDATE orders SET status = 'processing', csr = ?, "
+	    "account_uri = ? WHERE id = ? AND status = 'pending'", "bsI", csr, len, account_uri,
+	    id);
 	if (rc == 0 && changes == 0) {
 		rc = store_get_text(st, status, sizeof(status), err, "SELECT status FROM "
 		    "orders WHERE id = ?", "I", id);

@@ -285,12 +285,34 @@ caa_decide(const ldns_rr_list *rrs, const char *owner, const kk_caa_req *req, kk
 	    quoted);
 }
 
+/* RFC 8659 3: climbs from domain to its parents (not the root) until a CAA RRset is
+ * non-empty. 0 with *ans holding it (empty when there is none; caller frees), *owner the
+ * name it was found at (borrowed from domain) and *secure 1 if every answer had AD;
+ * -1 (KK_ERR_DNS) when a lookup fails. */
+int
+va_caa_relevant(const kk_va_cfg *cfg, const char *domain, va_dns_ans *ans, const char **owner,
+    int *secure, kk_err *err)
+{
+	const char *name, *dot;
+
+	*secure = 1;
+	for (name = domain;; name = dot + 1) {
+		if (va_dns_lookup(cfg, name, LDNS_RR_TYPE_CAA, ans, err) == -1)
+			return -1;
+		*secure = *secure && ans->ad;
+		*owner = name;
+		if (ldns_rr_list_rr_count(ans->rrs) > 0 || (dot = strchr(name, '.')) == NULL)
+			return 0;
+		va_dns_ans_free(ans);
+	}
+}
+
 int
 kk_va_caa_check(const kk_va_cfg *cfg, const kk_caa_req *req, int *dnssec, kk_err *err)
 {
 	va_dns_ans ans = { 0 };
-	const char *name, *dot;
-	int secure = 1, rv = -1;
+	const char *name = NULL;
+	int secure = 0, rv = -1;
 
 	if (dnssec != NULL)
 		*dnssec = KK_DNSSEC_INSECURE;
@@ -298,17 +320,9 @@ kk_va_caa_check(const kk_va_cfg *cfg, const kk_caa_req *req, int *dnssec, kk_err
 		return kk_err_set(err, KK_ERR_MALFORMED, "CAA: invalid domain name \"%.*s\"",
 		    VA_QUOTE_MAX, req->domain != NULL ? req->domain : "");
 	/* RFC 8659 3: climb from the name (the wildcard's base) to its parents */
-	for (name = req->domain;; name = dot + 1) {
-		if (va_dns_lookup(cfg, name, LDNS_RR_TYPE_CAA, &ans, err) == -1)
-			goto out;
-		secure = secure && ans.ad;
-		if (ldns_rr_list_rr_count(ans.rrs) > 0)
-			break;
-		va_dns_ans_free(&ans);
-		if ((dot = strchr(name, '.')) == NULL)
-			break;
-	}
-	if (ans.rrs != NULL && caa_decide(ans.rrs, name, req, err) == -1)
+	if (va_caa_relevant(cfg, req->domain, &ans, &name, &secure, err) != 0)
+		goto out;
+	if (ldns_rr_list_rr_count(ans.rrs) > 0 && caa_decide(ans.rrs, name, req, err) == -1)
 		goto out;
 	if (dnssec != NULL)
 		*dnssec = secure ? KK_DNSSEC_SECURE : KK_DNSSEC_INSECURE;

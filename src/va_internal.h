@@ -78,6 +78,13 @@ typedef struct va_caa_prop {
 /* 0 with *prop filled from a CAA RR; -1 when its rdata is not a CAA property. */
 int va_caa_prop_get(const ldns_rr *rr, va_caa_prop *prop);
 
+/* RFC 8659 3: the relevant CAA RRset of domain, climbing to its parents (not the root).
+ * 0 with *ans holding it (rrs empty when none; caller frees), *owner where it was found
+ * (borrowed from domain), *secure 1 if every answer had AD; -1 (KK_ERR_DNS) on a failed
+ * lookup. */
+int va_caa_relevant(const kk_va_cfg *cfg, const char *domain, va_dns_ans *ans,
+    const char **owner, int *secure, kk_err *err);
+
 /* Appends ` flags tag "value"` of prop to buf (size bufsize), truncating quietly. */
 void va_caa_prop_append(char *buf, size_t bufsize, const va_caa_prop *prop);
 

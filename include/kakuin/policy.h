@@ -82,7 +82,6 @@ typedef struct kk_policy {
 	char website[256];
 	char caa_identities[4][128];
 	size_t n_caa_identities;
-	int external_account_required;
 
 	/* OV vetting (CP 3.2.2, 3.2.5; BR 4.2.1) */
 	int ov_dev_mode;           /* 1: accounts without EAB use the dev organization */

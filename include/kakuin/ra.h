@@ -34,11 +34,25 @@ kk_store *kk_ra_store(kk_ra *ra);
 const kk_ca *kk_ra_ca(const kk_ra *ra);
 
 /* ---- accounts (RFC 8555 7.3) ---- */
+/* An External Account Binding (RFC 8555 7.3.4) as the WFE parsed and checked it (JWS
+ * structure, url, no nonce, payload = the account key); the RA checks the MAC with the
+ * EAB key it looks up. Strings borrowed. */
+typedef struct kk_eab_req {
+	const char *kid;
+	const char *alg;            /* HS256 | HS384 | HS512 */
+	const char *signing_input;  /* protected "." payload, as sent */
+	const unsigned char *mac;
+	size_t mac_len;
+} kk_eab_req;
+
 /* contact: JSON array or NULL. Checks every contact (mailto: only, one address, no
  * hfields). *created = 1 when a new account was made, 0 when the key had one already.
- * only_existing: KK_ERR_ACCOUNT_DOES_NOT_EXIST instead of creating. */
+ * only_existing: KK_ERR_ACCOUNT_DOES_NOT_EXIST instead of creating. eab (NULL = none):
+ * a new account is bound to the EAB key's organization; without one, production mode
+ * refuses with KK_ERR_EXTERNAL_ACCOUNT_REQUIRED and dev mode uses the dev organization.
+ * A wrong MAC, an unknown or revoked key: KK_ERR_UNAUTHORIZED, nothing created. */
 int kk_ra_new_account(kk_ra *ra, const char *jwk, const char *thumb, json_t *contact,
-    int only_existing, kk_account *out, int *created, kk_err *err);
+    int only_existing, const kk_eab_req *eab, kk_account *out, int *created, kk_err *err);
 /* The account for a kid's id, which must be valid (KK_ERR_UNAUTHORIZED if deactivated,
  * KK_ERR_ACCOUNT_DOES_NOT_EXIST if unknown). */
 int kk_ra_account(kk_ra *ra, int64_t id, kk_account *out, kk_err *err);

@@ -59,6 +59,7 @@ typedef struct kk_account {
 	char *contact;    /* JSON array of URIs */
 	char status[16];  /* valid | deactivated | revoked */
 	int64_t org_id;
+	char eab_kid[40];  /* the EAB key that bound it to org_id (RFC 8555 7.3.4), or "" */
 	time_t created;
 } kk_account;
 void kk_account_clear(kk_account *a);
@@ -171,6 +172,8 @@ typedef struct kk_order {
 	char *identifiers;  /* JSON array as in RFC 8555 7.1.3 */
 	char *error;        /* problem JSON or NULL */
 	char *cert_serial;  /* hex serial once valid, else NULL */
+	char *account_uri;  /* the account URL at finalize (RFC 8657 accounturi), or NULL */
+	int held;           /* derived by the RA: processing, waiting for OV approval */
 	int64_t authz_ids[KK_MAX_ORDER_NAMES];
 	size_t n_authz;
 } kk_order;
@@ -183,10 +186,10 @@ int kk_store_order_get(kk_store *st, int64_t id, kk_order *out, kk_err *err);
 /* All order ids of an account, oldest first. Caller frees *ids. */
 int kk_store_orders_by_account(kk_store *st, int64_t account_id, int64_t **ids, size_t *n,
     kk_err *err);
-/* Finalize step 1: compare-and-set pending -> processing and store the CSR DER.
- * KK_ERR_ORDER_NOT_READY when the stored status is not pending. */
+/* Finalize step 1: compare-and-set pending -> processing and store the CSR DER and the
+ * account URL (may be NULL). KK_ERR_ORDER_NOT_READY when the stored status is not pending. */
 int kk_store_order_begin_finalize(kk_store *st, int64_t id, const unsigned char *csr, size_t len,
-    kk_err *err);
+    const char *account_uri, kk_err *err);
 /* The stored CSR of a processing order. Caller frees *csr. */
 int kk_store_order_csr(kk_store *st, int64_t id, unsigned char **csr, size_t *len, kk_err *err);
 /* Marks the order invalid with a problem document (finalize failed). */

@@ -92,6 +92,14 @@ typedef struct kk_caa_req {
  * *dnssec (may be NULL) gets KK_DNSSEC_SECURE if every answer used was AD-validated. */
 int kk_va_caa_check(const kk_va_cfg *cfg, const kk_caa_req *req, int *dnssec, kk_err *err);
 
+/* The CP's phone methods (BR 3.2.2.4.16 phone-txt-01: TXT at
+ * _validation-contactphone.<domain>, BR A.2.2; BR 3.2.2.4.17 phone-caa-01: CAA
+ * contactphone properties of the relevant RRset, BR A.1.2): up to max distinct numbers
+ * into phones. 0 with *n >= 1; -1 with KK_ERR_UNAUTHORIZED when none is published (the
+ * detail names where kakuin looked), KK_ERR_DNS when a lookup fails. A reviewer calls. */
+int kk_va_phone_contacts(const kk_va_cfg *cfg, const char *type, const char *domain,
+    char phones[][64], size_t max, size_t *n, kk_err *err);
+
 /* Start-up check that the resolver validates: name's SOA must come back NOERROR with AD=1.
  * -1 with KK_ERR_DNS and a detail otherwise. */
 int kk_va_dnssec_probe(const kk_va_cfg *cfg, const char *name, kk_err *err);

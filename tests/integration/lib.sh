@@ -180,10 +180,13 @@ wait_directory() {
 # start_dns (or dns_lib.sh's start_resolver) first. dnsmasq does not
 # validate DNSSEC, so with it the start-up probe for a validating resolver
 # is switched off; with unbound (IT_RESOLVER_PORT set) the test passes
-# --dnssec-probe itself through IT_SERVE_ARGS.
+# --dnssec-probe itself through IT_SERVE_ARGS. The server runs in dev mode
+# (--dev: accounts without EAB get the dev organization) unless IT_PRODUCTION
+# is set (the OV tests).
 start_server() {
-	local probe=()
+	local probe=() dev=(--dev)
 	[ -n "${IT_RESOLVER_PORT:-}" ] || probe=(--dnssec-probe none)
+	[ -z "${IT_PRODUCTION:-}" ] || dev=()
 	IT_RESOLVER_PORT=${IT_RESOLVER_PORT:-$IT_DNSPORT}
 	IT_PORT=$(free_port 14000)
 	IT_HTTP01=$(free_port 5002)
@@ -206,7 +209,7 @@ start_server() {
 	done
 	"$IT_KAKUIN" serve --data-dir "$IT_DATA" --listen "127.0.0.1:$IT_PORT" \
 	    --http01-port "$IT_HTTP01" --dns-resolver "127.0.0.1:$IT_RESOLVER_PORT" \
-	    "${probe[@]}" "${IT_SERVE_ARGS[@]}" >"$IT_WORK/server.log" 2>&1 &
+	    "${probe[@]}" "${dev[@]}" "${IT_SERVE_ARGS[@]}" >"$IT_WORK/server.log" 2>&1 &
 	IT_PIDS+=($!)
 	wait_directory $!
 	info "kakuin at $IT_DIRURL (http-01 port $IT_HTTP01)"

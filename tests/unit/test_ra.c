@@ -40,7 +40,7 @@ make_account(const char *thumb, kk_account *out)
 	int created = 0;
 	kk_err e;
 
-	assert_int_equal(kk_ra_new_account(ra, "{\"kty\":\"test\"}", thumb, NULL, 0, out, &created,
+	assert_int_equal(kk_ra_new_account(ra, "{\"kty\":\"test\"}", thumb, NULL, 0, NULL, out, &created,
 	    &e), 0);
 	assert_int_equal(created, 1);
 }
@@ -55,6 +55,8 @@ group_setup(void **state)
 	if (mkdtemp(dir) == NULL || kk_policy_load(NULL, &cfg.policy, &e) != 0)
 		return -1;
 	kk_paths_init(&cfg.paths, dir);
+	/* dev mode: accounts without EAB use the dev organization (test_ov_* turn it off) */
+	cfg.policy.ov_dev_mode = 1;
 	kk_time_parse("2026-12-01", &t0);
 	kk_clock_set(t0);
 	if (kk_ca_init(&cfg.paths, &cfg.policy, &e) != 0) {
@@ -398,7 +400,7 @@ test_resume_planned(void **state)
 	validate_ok(o.authz_ids[0]);
 	csr = make_csr(names, 1, &len);
 	/* the steps of kk_ra_issue up to the HSM signature, then a "crash" */
-	assert_int_equal(kk_store_order_begin_finalize(st, o.id, csr, len, &e), 0);
+	assert_int_equal(kk_store_order_begin_finalize(st, o.id, csr, len, NULL, &e), 0);
 	assert_int_equal(kk_csr_check(csr, len, &cfg.policy, names, 1, &req, &e), 0);
 	assert_int_equal(kk_ca_new_serial(&cfg.policy, serial, &e), 0);
 	assert_int_equal(kk_store_serial_reserve(st, serial, o.id, acct1.id, &e), 0);
@@ -442,7 +444,7 @@ test_resume_unplanned(void **state)
 	    &o);
 	validate_ok(o.authz_ids[0]);
 	csr = make_csr((const char *[]){"early.example.jp"}, 1, &len);
-	assert_int_equal(kk_store_order_begin_finalize(kk_ra_store(ra), o.id, csr, len, &e), 0);
+	assert_int_equal(kk_store_order_begin_finalize(kk_ra_store(ra), o.id, csr, len, NULL, &e), 0);
 	restart();
 	expect_status(&acct1, o.id, "valid");
 	free(csr);
@@ -648,17 +650,17 @@ test_accounts(void **state)
 
 	(void)state;
 	/* the same key returns the same account */
-	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-1", NULL, 0, &a, &created, &e), 0);
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-1", NULL, 0, NULL, &a, &created, &e), 0);
 	assert_int_equal(created, 0);
 	assert_int_equal(a.id, acct1.id);
 	kk_account_clear(&a);
-	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-x", NULL, 1, &a, &created, &e), -1);
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-x", NULL, 1, NULL, &a, &created, &e), -1);
 	assert_int_equal(e.kind, KK_ERR_ACCOUNT_DOES_NOT_EXIST);
-	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-x", bad, 0, &a, &created, &e), -1);
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-x", bad, 0, NULL, &a, &created, &e), -1);
 	assert_int_equal(e.kind, KK_ERR_INVALID_CONTACT);
-	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-x", tel, 0, &a, &created, &e), -1);
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-x", tel, 0, NULL, &a, &created, &e), -1);
 	assert_int_equal(e.kind, KK_ERR_UNSUPPORTED_CONTACT);
-	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-3", good, 0, &a, &created, &e), 0);
+	assert_int_equal(kk_ra_new_account(ra, "{}", "thumb-3", good, 0, NULL, &a, &created, &e), 0);
 	assert_string_equal(a.contact, "[\"mailto:ops@example.jp\"]");
 	/* key change to a key in use is a conflict naming the other account */
 	assert_int_equal(kk_ra_key_change(ra, &a, "{}", "thumb-2", &other, &e), -1);

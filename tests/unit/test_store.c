@@ -195,7 +195,7 @@ issue(fixture *f, int64_t order_id, const char *serial)
 	assert_int_equal(kk_store_order_get(f->st, order_id, &o, &err), 0);
 	for (i = 0; i < o.n_authz; i++)
 		validate(f->st, o.authz_ids[i], T0);
-	assert_int_equal(kk_store_order_begin_finalize(f->st, order_id, csr, sizeof(csr),
+	assert_int_equal(kk_store_order_begin_finalize(f->st, order_id, csr, sizeof(csr), NULL,
 	    &err), 0);
 	assert_int_equal(kk_store_serial_reserve(f->st, serial, order_id, o.account_id, &err),
 	    0);
@@ -595,12 +595,12 @@ test_finalize_cas(void **state)
 	memset(&o, 0, sizeof(o));
 	assert_int_equal(kk_store_order_csr(f->st, id, &got, &len, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_NOT_FOUND);
-	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, 0, &err), -1);
-	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, sizeof(csr), &err), 0);
-	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, sizeof(csr), &err), -1);
+	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, 0, NULL, &err), -1);
+	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, sizeof(csr), NULL, &err), 0);
+	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, sizeof(csr), NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_ORDER_NOT_READY);
 	assert_non_null(strstr(err.detail, "processing"));
-	assert_int_equal(kk_store_order_begin_finalize(f->st, 999, csr, sizeof(csr), &err), -1);
+	assert_int_equal(kk_store_order_begin_finalize(f->st, 999, csr, sizeof(csr), NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_NOT_FOUND);
 	assert_int_equal(kk_store_order_csr(f->st, id, &got, &len, &err), 0);
 	assert_int_equal(len, sizeof(csr));
@@ -616,7 +616,7 @@ test_finalize_cas(void **state)
 	assert_string_equal(o.status, "invalid");
 	assert_string_equal(o.error, "{\"type\":\"x\"}");
 	kk_order_clear(&o);
-	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, sizeof(csr), &err), -1);
+	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, sizeof(csr), NULL, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_ORDER_NOT_READY);
 	assert_int_equal(kk_store_orders_processing(f->st, &ids, &n, &err), 0);
 	assert_int_equal(n, 0);
@@ -637,7 +637,7 @@ test_serial_plan_issue(void **state)
 
 	memset(&o, 0, sizeof(o));
 	memset(&c, 0, sizeof(c));
-	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, sizeof(csr), &err), 0);
+	assert_int_equal(kk_store_order_begin_finalize(f->st, id, csr, sizeof(csr), NULL, &err), 0);
 	assert_int_equal(kk_store_cert_by_order(f->st, id, &c, &err), -1);
 	assert_int_equal(err.kind, KK_ERR_NOT_FOUND);
 	assert_int_equal(kk_store_serial_reserve(f->st, serial, id, f->acct, &err), 0);
@@ -744,7 +744,7 @@ test_check_corruption(void **state)
 		assert_int_equal(id1, 1);
 		assert_int_equal(id2, 2);
 		issue(f, id1, "0a0a");
-		assert_int_equal(kk_store_order_begin_finalize(f->st, id2, csr, sizeof(csr),
+		assert_int_equal(kk_store_order_begin_finalize(f->st, id2, csr, sizeof(csr), NULL,
 		    &err), 0);
 		assert_int_equal(kk_store_serial_reserve(f->st, "0b0b", id2, f->acct, &err), 0);
 		assert_int_equal(kk_store_cert_plan(f->st, "0b0b", tbs_b, sizeof(tbs_b), T0, T0,
@@ -785,7 +785,7 @@ lifecycle(fixture *f, int round, kk_err *err)
 	    kk_store_authz_get(f->st, got.authz_ids[0], &a, err) != 0 ||
 	    kk_store_challenge_start(f->st, a.chall[0].id, NULL, err) != 0 ||
 	    kk_store_challenge_finish(f->st, a.chall[0].id, 1, T0, 0, &TEST_REC, NULL, err) != 0 ||
-	    kk_store_order_begin_finalize(f->st, o.id, csr, sizeof(csr), err) != 0 ||
+	    kk_store_order_begin_finalize(f->st, o.id, csr, sizeof(csr), NULL, err) != 0 ||
 	    kk_store_serial_reserve(f->st, serial, o.id, f->acct, err) != 0 ||
 	    kk_store_cert_plan(f->st, serial, tbs_a, sizeof(tbs_a), T0, T0, err) != 0 ||
 	    kk_store_cert_issue(f->st, serial, der, sizeof(der), err) != 0 ||
