@@ -164,7 +164,11 @@ kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t 
 	if (kk_store_order_begin_finalize(ra->store, order_id, csr, csr_len, acct_uri, err) != 0)
 		goto out;
 	/* held for OV review: the order stays processing, the sweeper issues it later */
-	rc = kk_ra_issue(ra, order_id, req, err) == -1 ? -1 : 0;
+	if ((rc = kk_ra_issue(ra, order_id, req, err)) == KK_RA_HELD) {
+		kk_log("info", "ra", "order %lld held: organization of account %lld not approved "
+		    "yet (%s)", (long long)order_id, (long long)acct->id, err->detail);
+		rc = 0;
+	}
 out:
 	free(problem);
 	X509_REQ_free(req);
