@@ -830,6 +830,89 @@ test_ov_eab_and_held_orders(void **state)
 	assert_int_equal(kk_store_check(kk_ra_store(ra), &e), 0);
 }
 
+/* CP 3.2.7 (8)/(9), BR 3.2.2.4.16/.17: a phone challenge looks up the number the domain
+ * publishes and waits for a reviewer's call; the recorded outcome decides it, with the
+ * BR method in the validation record. No published number: invalid at once. */
+static void
+test_phone_methods(void **state)
+{
+	static const fake_answer phones[] = {
+		{ "_validation-contactphone.phone.example.jp", LDNS_RR_TYPE_TXT, LDNS_RCODE_NOERROR,
+		  0, 0, NULL, {"_validation-contactphone.phone.example.jp. 60 IN TXT "
+		  "\"+81 3 1234 5678\"", NULL} },
+		{ "caaphone.example.jp", LDNS_RR_TYPE_CAA, LDNS_RCODE_NOERROR, 0, 0, NULL,
+		  {"caaphone.example.jp. 60 IN CAA 0 contactphone \"+81-6-1111-2222\"", NULL} },
+	};
+	static const struct {
+		const char *name, *type, *phone, *br;
+	} cases[] = {
+		{ "phone.example.jp", "phone-txt-01", "+81 3 1234 5678", "3.2.2.4.16" },
+		{ "caaphone.example.jp", "phone-caa-01", "+81-6-1111-2222", "3.2.2.4.17" },
+		{ "nophone.example.jp", "phone-txt-01", NULL, NULL },
+	};
+	kk_task *tasks = NULL;
+	size_t ntasks = 0, i, j, k;
+	kk_order o;
+	kk_authz a;
+	kk_challenge c;
+	char json[200];
+	kk_err e;
+
+	(void)state;
+	ov_setup();
+	fake_dns_script(phones, 2, 0);
+	for (k = 0; k < sizeof(cases) / sizeof(cases[0]); k++) {
+		snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}",
+		    cases[k].name);
+		new_order(&acct1, json, &o);
+		assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
+		i = chall_of(&a, cases[k].type);
+		assert_int_equal(kk_ra_challenge(ra, &acct1, ACCT1_URL, a.chall[i].id, 1, &c, &e), 0);
+		kk_challenge_clear(&c);
+		if (cases[k].phone == NULL) {
+			kk_authz_clear(&a);
+			wait_authz(o.authz_ids[0], &a);
+			assert_string_equal(a.status, "invalid");
+			assert_non_null(strstr(a.chall[i].error,
+			    "_validation-contactphone.nophone.example.jp"));
+			kk_authz_clear(&a);
+			kk_order_clear(&o);
+			continue;
+		}
+		/* the worker queues a task and leaves the challenge processing */
+		for (j = 0; j < 100; j++) {
+			free(tasks);
+			tasks = NULL;
+			assert_int_equal(kk_review_task_list(rv, "open", &tasks, &ntasks, &e), 0);
+			if (ntasks > 0 && tasks[ntasks - 1].challenge_id == a.chall[i].id)
+				break;
+			usleep(50000);
+		}
+		assert_true(j < 100);
+		assert_string_equal(tasks[ntasks - 1].phone, cases[k].phone);
+		assert_string_equal(tasks[ntasks - 1].domain, cases[k].name);
+		assert_string_equal(tasks[ntasks - 1].br_method, cases[k].br);
+		assert_string_equal(tasks[ntasks - 1].random_value, a.chall[i].token);
+		kk_authz_clear(&a);
+		assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
+		assert_string_equal(a.status, "pending");
+		assert_string_equal(a.chall[i].status, "processing");
+		kk_authz_clear(&a);
+		assert_int_equal(kk_review_task_complete(rv, rev_a, tasks[ntasks - 1].id, 1,
+		    "confirmed by the domain contact", &e), 0);
+		assert_int_equal(kk_ra_authz(ra, &acct1, o.authz_ids[0], &a, &e), 0);
+		assert_string_equal(a.status, "valid");
+		assert_string_equal(a.chall[i].br_method, cases[k].br);
+		assert_non_null(strstr(a.chall[i].checked, cases[k].phone));
+		kk_authz_clear(&a);
+		expect_status(&acct1, o.id, "ready");
+		kk_order_clear(&o);
+	}
+	free(tasks);
+	fake_dns_script(NULL, 0, 0);
+	assert_int_equal(kk_store_check(kk_ra_store(ra), &e), 0);
+}
+
 /* CP 3.2.7: a random value older than 30 days is never accepted. */
 static void
 test_token_lifetime(void **state)
@@ -909,6 +992,7 @@ main(void)
 		cmocka_unit_test(test_dns01_worker),
 		cmocka_unit_test(test_caa_at_finalize),
 		cmocka_unit_test(test_ov_eab_and_held_orders),
+		cmocka_unit_test(test_phone_methods),
 		cmocka_unit_test(test_resume_planned),
 		cmocka_unit_test(test_resume_unplanned),
 		cmocka_unit_test(test_validation_worker),
