@@ -1,4 +1,4 @@
-/* kakuin: one binary with subcommands (init, serve, org, check). */
+/* kakuin: one binary with subcommands (init, serve, org, review, check). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +12,9 @@
 #include "kakuin/util.h"
 #include "server.h"
 #include "wfe.h"
+
+/* `kakuin review ...` (src/main_review.c); argv[0] is "review". */
+int kk_review_main(int argc, char **argv);
 
 typedef struct opts {
 	const char *data_dir, *policy, *listen, *resolver, *tls_cert, *tls_key, *public_base;
@@ -32,6 +35,7 @@ usage(void)
 	    "       kakuin org set --data-dir DIR [--name O] [--unit OU] [--locality L]\n"
 	    "                    [--state ST]\n"
 	    "       kakuin org show --data-dir DIR\n"
+	    "       kakuin review user|org|eab|task ... --data-dir DIR (kakuin review help)\n"
 	    "       kakuin check --data-dir DIR\n"
 	    "defaults: --listen 127.0.0.1:14000 --http01-port 80 --dns-resolver 127.0.0.1:53\n");
 }
@@ -338,6 +342,8 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	argv++;
 	argc--;
+	if (strcmp(cmd, "review") == 0)
+		return kk_review_main(argc, argv);
 	if (strcmp(cmd, "org") == 0) {
 		if (argc < 2) {
 			usage();
