@@ -167,6 +167,7 @@ kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t 
 	if ((rc = kk_ra_issue(ra, order_id, req, err)) == KK_RA_HELD) {
 		kk_log("info", "ra", "order %lld held: organization of account %lld not approved "
 		    "yet (%s)", (long long)order_id, (long long)acct->id, err->detail);
+		kk_err_clear(err);
 		rc = 0;
 	}
 out:

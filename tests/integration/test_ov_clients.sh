@@ -19,14 +19,14 @@ start_dns
 IT_PRODUCTION=1
 start_server
 
-review() { "$IT_KAKUIN" review --data-dir "$IT_DATA" "$@"; }
+review() { "$IT_KAKUIN" review "$@" --data-dir "$IT_DATA"; }
 # as USER CMD...: a review command with USER's password
 as() {
 	local u=$1
 	shift
 	KAKUIN_REVIEW_PASSWORD="pw-$u-0123456789" review "$@" --as "$u"
 }
-for u in alice:reviewer bob:approver root:admin; do
+for u in alice:reviewer bob:approver carol:approver root:admin; do
 	KAKUIN_REVIEW_NEW_PASSWORD="pw-${u%%:*}-0123456789" review user add "${u%%:*}" \
 	    --role "${u#*:}" >/dev/null </dev/null || die "review user add $u"
 done
@@ -90,7 +90,7 @@ org1=$(new_org "Kakuin Shoji K.K." "Chiyoda-ku" "Tokyo")
 eab "$org1"
 info "org $org1, EAB kid $KID"
 
-cb=$IT_WORK/certbot
+cb=$IT_WORK/certbot1
 certbot_run() {
 	REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
 	    --non-interactive --agree-tos -m ops@kakuin-shoji.example.jp \
@@ -101,6 +101,13 @@ certbot_run() {
 	    --cert-name ov "$@"
 }
 mkdir -p "$cb"
+if certbot_run -d noeab.ov.example.jp >"$cb/noeab.log" 2>&1; then
+	fail "certbot registered without EAB in production mode"
+elif grep -q "externalAccountRequired" "$cb/logs/letsencrypt.log"; then
+	pass "newAccount without EAB refused with externalAccountRequired"
+else
+	fail "no EAB: unclear error"; tail -n 20 "$cb/noeab.log"
+fi
 info "certbot with a wrong EAB MAC key is refused"
 if certbot_run --eab-kid "$KID" --eab-hmac-key "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" \
     -d www.ov.example.jp >"$cb/bad.log" 2>&1; then
@@ -128,14 +135,19 @@ if as alice org approve "$org1" </dev/null >/dev/null 2>&1; then
 else
 	pass "approval before verification refused"
 fi
-as alice org verify "$org1" --note "registry and authority checked" </dev/null >/dev/null ||
-    fail "alice verifies"
-if as alice org approve "$org1" </dev/null >"$IT_WORK/same.log" 2>&1; then
+if as alice org approve "$org1" </dev/null >/dev/null 2>&1; then
+	fail "a reviewer without the approver role approved"
+else
+	pass "the reviewer role cannot approve"
+fi
+as bob org verify "$org1" --note "registry and authority checked" </dev/null >/dev/null ||
+    fail "bob verifies"
+if as bob org approve "$org1" </dev/null >"$IT_WORK/same.log" 2>&1; then
 	fail "the verifier also approved (two-person rule broken)"
 else
-	pass "the verifier cannot approve ($(tail -n 1 "$IT_WORK/same.log"))"
+	pass "the verifier cannot also approve ($(tail -n 1 "$IT_WORK/same.log"))"
 fi
-as bob org approve "$org1" --note "second check" </dev/null >/dev/null || fail "bob approves"
+as carol org approve "$org1" --note "second check" </dev/null >/dev/null || fail "carol approves"
 if wait "$cbpid"; then
 	pass "certbot got its certificate after the approval"
 else
@@ -181,7 +193,7 @@ fi
 info "a rejected organization makes its held order invalid with the reason"
 org3=$(new_org "Fly-by-night K.K." "Minato-ku" "Tokyo")
 eab "$org3"
-rm -rf "$cb"
+cb=$IT_WORK/certbot2
 mkdir -p "$cb"
 certbot_run --eab-kid "$KID" --eab-hmac-key "$HMAC" -d reject.ov.example.jp \
     >"$cb/out.log" 2>&1 &
@@ -198,7 +210,7 @@ fi
 
 info "a revoked EAB key cannot register new accounts"
 as root eab revoke "$KID" </dev/null >/dev/null || fail "eab revoke"
-rm -rf "$cb"
+cb=$IT_WORK/certbot3
 mkdir -p "$cb"
 if certbot_run --eab-kid "$KID" --eab-hmac-key "$HMAC" -d revoked.ov.example.jp \
     >"$cb/out.log" 2>&1; then
