@@ -21,7 +21,10 @@ typedef struct kk_http_req {
 	const char *content_type;  /* or NULL */
 	const char *body;
 	size_t body_len;
-	int too_large;             /* body exceeded KK_MAX_BODY and was discarded */
+	int too_large;             /* body exceeded the listener's limit and was discarded */
+	const char *query;         /* raw query string after '?' (not decoded), or NULL */
+	const char *cookie;        /* Cookie header, or NULL */
+	const char *origin;        /* Origin header, or NULL */
 } kk_http_req;
 
 typedef struct kk_http_resp {
