@@ -227,7 +227,8 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_HTTPS_MEM_CERT, s->cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, s->key,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 0 ? threads : 4),
+	    /* 1 thread: the polling thread alone (MHD warns about a pool of one) */
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 1 ? threads : threads == 1 ? 0 : 4),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
