@@ -165,6 +165,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	req.query = cc->query;
 	req.cookie = header(conn, MHD_HTTP_HEADER_COOKIE);
 	req.origin = header(conn, "Origin");
+	req.fetch_site = header(conn, "Sec-Fetch-Site");
 	s->fn(s->ctx, &req, &resp);
 	ret = send_resp(conn, &resp);
 	cc->responded = 1;

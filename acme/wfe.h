@@ -25,6 +25,7 @@ typedef struct kk_http_req {
 	const char *query;         /* raw query string after '?' (not decoded), or NULL */
 	const char *cookie;        /* Cookie header, or NULL */
 	const char *origin;        /* Origin header, or NULL */
+	const char *fetch_site;    /* Sec-Fetch-Site header, or NULL */
 } kk_http_req;
 
 typedef struct kk_http_resp {

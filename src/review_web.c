@@ -177,15 +177,21 @@ logout(kk_web_req *r)
 }
 
 /* A cross-site form post carries its own site's Origin: only this listener's (as the
- * browser addressed it: the Host header) is accepted. Absent Origin (older clients) is
- * left to the CSRF token. */
+ * browser addressed it: the Host header) is accepted. Under our Referrer-Policy
+ * no-referrer browsers send "Origin: null" even for our own forms (Fetch, serializing a
+ * request origin), so "null" says nothing; Sec-Fetch-Site, which browsers always set
+ * truthfully, then tells a cross-site post apart. Neither header (older clients, curl)
+ * leaves it to the CSRF token. */
 static int
 origin_ok(const kk_http_req *req)
 {
 	char want[300];
 	int n;
 
-	if (req->origin == NULL)
+	if (req->fetch_site != NULL && strcmp(req->fetch_site, "same-origin") != 0 &&
+	    strcmp(req->fetch_site, "none") != 0)
+		return 0;
+	if (req->origin == NULL || strcmp(req->origin, "null") == 0)
 		return 1;
 	if (req->host == NULL)
 		return 0;
