@@ -30,7 +30,9 @@ kk_account_clear(kk_account *a)
 }
 
 /* Subject fields come from the defaults only when no organization exists at all, so
- * an operator's later edits are never overwritten at start-up. */
+ * an operator's later edits are never overwritten at start-up. The dev organization is
+ * approved by policy (dev mode), not by reviewers: dev = 1 marks it wherever it is shown
+ * (migration 003 marks an org 1 that existed before the vetting schema the same way). */
 int
 kk_store_org_ensure_default(kk_store *st, const kk_org *defaults, kk_err *err)
 {
@@ -41,9 +43,9 @@ kk_store_org_ensure_default(kk_store *st, const kk_org *defaults, kk_err *err)
 	store_lock(st);
 	if ((rc = store_begin(st, err)) == 0) {
 		rc = store_run(st, NULL, err, "INSERT INTO organizations (id, name, unit, "
-		    "locality, state) SELECT 1, ?, ?, ?, ? WHERE NOT EXISTS "
-		    "(SELECT 1 FROM organizations)", "ssss", defaults->name, defaults->unit,
-		    defaults->locality, defaults->state);
+		    "locality, state, status, dev, created) SELECT 1, ?, ?, ?, ?, 'approved', 1, "
+		    "? WHERE NOT EXISTS (SELECT 1 FROM organizations)", "ssssT", defaults->name,
+		    defaults->unit, defaults->locality, defaults->state, kk_now());
 		rc = store_end(st, rc, err);
 	}
 	store_unlock(st);
