@@ -1,4 +1,4 @@
-/* kakuin: one binary with subcommands (init, serve, org, check). */
+/* kakuin: one binary with subcommands (init, serve, org, review, check). */
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,6 +14,9 @@
 #include "review_web.h"
 #include "server.h"
 #include "wfe.h"
+
+/* `kakuin review ...` (src/main_review.c); argv[0] is "review". */
+int kk_review_main(int argc, char **argv);
 
 typedef struct opts {
 	const char *data_dir, *policy, *listen, *resolver, *tls_cert, *tls_key, *public_base;
@@ -34,6 +37,7 @@ usage(void)
 	    "       kakuin org set --data-dir DIR [--name O] [--unit OU] [--locality L]\n"
 	    "                    [--state ST]\n"
 	    "       kakuin org show --data-dir DIR\n"
+	    "       kakuin review user|org|eab|task ... --data-dir DIR (kakuin review help)\n"
 	    "       kakuin check --data-dir DIR\n"
 	    "defaults: --listen 127.0.0.1:14000 --http01-port 80 --dns-resolver 127.0.0.1:53\n"
 	    "          --review-listen 127.0.0.1:14001 (the reviewer web UI)\n");
@@ -354,6 +358,8 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	argv++;
 	argc--;
+	if (strcmp(cmd, "review") == 0)
+		return kk_review_main(argc, argv);
 	if (strcmp(cmd, "org") == 0) {
 		if (argc < 2) {
 			usage();
