@@ -33,14 +33,14 @@ review() { "$IT_KAKUIN" review "$@" --data-dir "$IT_DATA"; }
 # new_org NAME: creates an organization with identity and authority evidence (added
 # by reviewer alice) and prints its id.
 new_org() {
-	local out id
-	out=$(review org create --as alice --name "$1" --locality Minato-ku --state Tokyo \
-	    --reg-number 1234567890123) || return 1
-	id=$(grep -Eo '[0-9]+' <<<"$out" | head -n 1)
-	review evidence add --as alice --org "$id" --kind registry \
+	local id
+	id=$(review org create --name "$1" --locality Minato-ku --state Tokyo \
+	    --reg-number 1234567890123 | sed -n 's/^org \([0-9][0-9]*\)$/\1/p')
+	[ -n "$id" ] || return 1
+	KAKUIN_REVIEW_PASSWORD=$PW_A review org evidence "$id" --as alice --kind registry \
 	    --source 'National Tax Agency corporate number site' \
 	    --reference 'record 1234567890123' >/dev/null || return 1
-	review evidence add --as alice --org "$id" --kind authority \
+	KAKUIN_REVIEW_PASSWORD=$PW_A review org evidence "$id" --as alice --kind authority \
 	    --source 'call to the registered number' \
 	    --reference 'authorizer confirmed the request' >/dev/null || return 1
 	echo "$id"
