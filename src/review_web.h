@@ -14,7 +14,8 @@
 #include "kakuin/review.h"
 #include "wfe.h"
 
-/* Form posts are small (documents are uploaded with `kakuin review evidence add`). */
+/* Form posts are small (documents are uploaded with
+ * `kakuin review org evidence N --document FILE`). */
 #define KK_WEB_MAX_BODY (64 * 1024)
 
 typedef struct kk_review_web kk_review_web;
