@@ -288,8 +288,8 @@ org_actions(kk_web_req *r, kk_html *h, const kk_orgrec *o)
 		    "</option></select></label><label>Source <input type=text name=source "
 		    "maxlength=127 required></label><label>Reference <input type=text "
 		    "name=reference maxlength=255 required></label><button>Add evidence"
-		    "</button> <small>(documents: <code>kakuin review org evidence N --document FILE</code>)"
-		    "</small></form>");
+		    "</button> <small>(documents: <code>kakuin review org evidence N --document "
+		    "FILE</code>)</small></form>");
 	}
 	if (open && o->verified_by == 0)
 		action_form(r, h, o->id, "verify", "note", "Note", "Verify (step 1 of 2)", 0);

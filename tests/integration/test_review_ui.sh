@@ -96,9 +96,10 @@ code=$(post /login "name=alice&password=$PW_A" -c "$JAR")
 "${CURL[@]}" -b "$JAR" -D "$IT_WORK/headers" -o "$IT_WORK/org.html" "$UI/org/$CSRF_ORG"
 CSRF=$(grep -Eo 'name=csrf value="[0-9a-f]{64}"' "$IT_WORK/org.html" | head -n 1 | cut -d'"' -f2)
 [ ${#CSRF} -eq 64 ] || die "no CSRF token on the organization page"
+CSP="default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
 hdr_ok=1
-for h in "Content-Security-Policy: default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'" \
-    'X-Content-Type-Options: nosniff' 'Referrer-Policy: no-referrer' 'Cache-Control: no-store'; do
+for h in "Content-Security-Policy: $CSP" 'X-Content-Type-Options: nosniff' \
+    'Referrer-Policy: no-referrer' 'Cache-Control: no-store'; do
 	grep -qiF "$h" "$IT_WORK/headers" || { hdr_ok=0; echo "  missing: $h"; }
 done
 [ "$hdr_ok" = 1 ] && pass "security headers (CSP, nosniff, no-referrer, no-store)" ||
