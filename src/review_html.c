@@ -94,6 +94,22 @@ kk_html_time(kk_html *h, time_t t)
 }
 
 void
+kk_html_td(kk_html *h, const char *s)
+{
+	kk_html_raw(h, "<td>");
+	kk_html_esc(h, s);
+	kk_html_raw(h, "</td>");
+}
+
+void
+kk_html_td_time(kk_html *h, time_t t)
+{
+	kk_html_raw(h, "<td>");
+	kk_html_time(h, t);
+	kk_html_raw(h, "</td>");
+}
+
+void
 kk_html_free(kk_html *h)
 {
 	free(h->p);
@@ -241,20 +257,6 @@ static const char page_css[] =
     "label{display:block;margin:.3em 0}input[type=text],input[type=password],textarea"
     "{width:24em;max-width:100%}";
 
-int
-kk_web_header(kk_http_resp *resp, const char *name, char *value)
-{
-	if (value == NULL)
-		return -1;
-	if (resp->n_hdr == KK_RESP_MAX_HEADERS) {
-		free(value);
-		return -1;
-	}
-	resp->hdr[resp->n_hdr].name = name;
-	resp->hdr[resp->n_hdr++].value = value;
-	return 0;
-}
-
 /* Security headers of every page: nothing but inline style loads, forms post only here,
  * no framing, no sniffing, no referrer, no caching of reviewer data. */
 static void
@@ -270,7 +272,7 @@ web_headers(kk_http_resp *resp)
 	size_t i;
 
 	for (i = 0; i < sizeof(h) / sizeof(h[0]); i++)
-		kk_web_header(resp, h[i][0], kk_strdup(h[i][1]));
+		kk_wfe_header(resp, h[i][0], kk_strdup(h[i][1]));
 }
 
 void
@@ -281,7 +283,7 @@ kk_web_redirect(kk_web_req *r, const char *location)
 	r->resp->body_len = 0;
 	r->resp->content_type = "text/plain; charset=utf-8";
 	r->resp->status = 303;
-	kk_web_header(r->resp, "Location", kk_strdup(location));
+	kk_wfe_header(r->resp, "Location", kk_strdup(location));
 	web_headers(r->resp);
 }
 

@@ -65,15 +65,14 @@ org_table(kk_html *h, const char *id, const kk_orgrec *o, size_t n)
 	for (i = 0; i < n; i++) {
 		kk_html_fmt(h, "<tr><td>%lld</td><td>", (long long)o[i].id);
 		org_link(h, &o[i]);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, o[i].reg_number);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, o[i].applicant_name);
-		kk_html_raw(h, "</td><td>");
+		kk_html_raw(h, "</td>");
+		kk_html_td(h, o[i].reg_number);
+		kk_html_td(h, o[i].applicant_name);
+		kk_html_raw(h, "<td>");
 		org_status(h, &o[i]);
-		kk_html_raw(h, "</td><td>");
-		kk_html_time(h, o[i].created);
-		kk_html_raw(h, "</td></tr>");
+		kk_html_raw(h, "</td>");
+		kk_html_td_time(h, o[i].created);
+		kk_html_raw(h, "</tr>");
 	}
 	kk_html_raw(h, "</table>");
 }
@@ -90,16 +89,13 @@ task_table(kk_html *h, const kk_task *t, size_t n)
 	kk_html_raw(h, "<table id=tasks><tr><th>Task</th><th>Kind</th><th>Domain</th>"
 	    "<th>Phone</th><th>Created</th></tr>");
 	for (i = 0; i < n; i++) {
-		kk_html_fmt(h, "<tr><td><a href=\"/task/%lld\">task %lld</a></td><td>",
+		kk_html_fmt(h, "<tr><td><a href=\"/task/%lld\">task %lld</a></td>",
 		    (long long)t[i].id, (long long)t[i].id);
-		kk_html_esc(h, t[i].kind);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, t[i].domain);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, t[i].phone);
-		kk_html_raw(h, "</td><td>");
-		kk_html_time(h, t[i].created);
-		kk_html_raw(h, "</td></tr>");
+		kk_html_td(h, t[i].kind);
+		kk_html_td(h, t[i].domain);
+		kk_html_td(h, t[i].phone);
+		kk_html_td_time(h, t[i].created);
+		kk_html_raw(h, "</tr>");
 	}
 	kk_html_raw(h, "</table>");
 }
@@ -238,24 +234,21 @@ evidence_table(kk_html *h, const kk_evidence *ev, size_t n)
 	kk_html_raw(h, "<table id=evidence><tr><th>Kind</th><th>Source</th><th>Reference</th>"
 	    "<th>Document (SHA-256)</th><th>Added by</th><th>When</th></tr>");
 	for (i = 0; i < n; i++) {
-		kk_html_raw(h, "<tr><td>");
-		kk_html_esc(h, ev[i].kind);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, ev[i].source);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, ev[i].reference);
-		kk_html_raw(h, "</td><td>");
+		kk_html_raw(h, "<tr>");
+		kk_html_td(h, ev[i].kind);
+		kk_html_td(h, ev[i].source);
+		kk_html_td(h, ev[i].reference);
+		kk_html_raw(h, "<td>");
 		if (ev[i].doc_sha256[0] != '\0') {
 			kk_html_esc(h, ev[i].doc_name);
 			kk_html_raw(h, "<br><span class=hash>");
 			kk_html_esc(h, ev[i].doc_sha256);
 			kk_html_raw(h, "</span>");
 		}
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, ev[i].added_by_name);
-		kk_html_raw(h, "</td><td>");
-		kk_html_time(h, ev[i].created);
-		kk_html_raw(h, "</td></tr>");
+		kk_html_raw(h, "</td>");
+		kk_html_td(h, ev[i].added_by_name);
+		kk_html_td_time(h, ev[i].created);
+		kk_html_raw(h, "</tr>");
 	}
 	kk_html_raw(h, "</table>");
 }
@@ -317,15 +310,12 @@ eab_table(kk_html *h, const kk_eab *k, size_t n)
 	for (i = 0; i < n; i++) {
 		kk_html_raw(h, "<tr><td class=hash>");
 		kk_html_esc(h, k[i].kid);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, k[i].created_by);
-		kk_html_raw(h, "</td><td>");
-		kk_html_time(h, k[i].created);
-		kk_html_raw(h, "</td><td>");
-		kk_html_time(h, k[i].last_used);
-		kk_html_raw(h, "</td><td>");
-		kk_html_time(h, k[i].revoked);
-		kk_html_raw(h, "</td></tr>");
+		kk_html_raw(h, "</td>");
+		kk_html_td(h, k[i].created_by);
+		kk_html_td_time(h, k[i].created);
+		kk_html_td_time(h, k[i].last_used);
+		kk_html_td_time(h, k[i].revoked);
+		kk_html_raw(h, "</tr>");
 	}
 	kk_html_raw(h, "</table>");
 }
@@ -338,15 +328,12 @@ audit_table(kk_html *h, const kk_audit *a, size_t n)
 	kk_html_raw(h, "<h2>Audit trail</h2><table id=audit><tr><th>When</th><th>Who</th>"
 	    "<th>Action</th><th>Detail</th></tr>");
 	for (i = 0; i < n; i++) {
-		kk_html_raw(h, "<tr><td>");
-		kk_html_time(h, a[i].at);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, a[i].actor);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, a[i].action);
-		kk_html_raw(h, "</td><td>");
-		kk_html_esc(h, a[i].detail);
-		kk_html_raw(h, "</td></tr>");
+		kk_html_raw(h, "<tr>");
+		kk_html_td_time(h, a[i].at);
+		kk_html_td(h, a[i].actor);
+		kk_html_td(h, a[i].action);
+		kk_html_td(h, a[i].detail);
+		kk_html_raw(h, "</tr>");
 	}
 	kk_html_raw(h, "</table>");
 }

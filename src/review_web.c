@@ -109,7 +109,7 @@ session(kk_web_req *r)
 static void
 set_cookie(kk_web_req *r, const char *token)
 {
-	kk_web_header(r->resp, "Set-Cookie", token != NULL ?
+	kk_wfe_header(r->resp, "Set-Cookie", token != NULL ?
 	    kk_printf(COOKIE_NAME "=%s; Path=/; HttpOnly; Secure; SameSite=Strict", token) :
 	    kk_strdup(COOKIE_NAME "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict"));
 }

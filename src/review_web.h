@@ -41,6 +41,9 @@ void kk_html_esc(kk_html *h, const char *s);
 void kk_html_fmt(kk_html *h, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* "YYYY-MM-DD HH:MM UTC", or a dash for 0. */
 void kk_html_time(kk_html *h, time_t t);
+/* One table cell: <td>, the escaped text (or the time), </td>. */
+void kk_html_td(kk_html *h, const char *s);
+void kk_html_td_time(kk_html *h, time_t t);
 void kk_html_free(kk_html *h);
 
 /* application/x-www-form-urlencoded (also the query string), decoded: '+' is a space,
@@ -75,8 +78,6 @@ void kk_web_page(kk_web_req *r, int status, const char *title, const char *error
     kk_html *body);
 /* 303 See Other to a path of this listener, with the security headers. */
 void kk_web_redirect(kk_web_req *r, const char *location);
-/* Adds a response header (value owned, freed on failure); -1 when full or value NULL. */
-int kk_web_header(kk_http_resp *resp, const char *name, char *value);
 /* A page for a service error: its detail, or for internal errors (status 500) a generic
  * text and a log line naming what failed. */
 void kk_web_error(kk_web_req *r, const char *what, const kk_err *e);
