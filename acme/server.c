@@ -1,6 +1,7 @@
 /*
- * libmicrohttpd adapter: collects a request (refusing bodies over KK_MAX_BODY before
- * parsing anything), hands it to the WFE, and sends the response.
+ * libmicrohttpd adapter: collects a request (refusing bodies over the listener's limit
+ * before parsing anything), hands it to the listener's handler (the WFE, or the reviewer
+ * web UI), and sends the response.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -13,13 +14,17 @@
 
 struct kk_server {
 	struct MHD_Daemon *d;
-	kk_wfe *w;
+	kk_http_handler fn;
+	void *ctx;
+	size_t max_body;
 	char *cert, *key;
 };
 
 typedef struct conn_ctx {
+	char *query;   /* raw query string, or NULL */
 	char *body;
 	size_t len;
+	int started;   /* the first call for this request (headers only) has been seen */
 	int too_large;
 	int responded; /* a response is queued; discard whatever upload still arrives */
 } conn_ctx;
@@ -81,6 +86,32 @@ send_resp(struct MHD_Connection *conn, kk_http_resp *r)
 	return ret;
 }
 
+/* MHD_OPTION_URI_LOG_CALLBACK: the only place MHD shows the raw request target, so the
+ * per-request context starts here with a copy of the query string. NULL (out of memory)
+ * makes handle() drop the connection. */
+static void *
+uri_seen(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+	conn_ctx *cc;
+	const char *q = strchr(uri, '?');
+
+	(void)cls;
+	(void)conn;
+	if ((cc = kk_calloc(1, sizeof(*cc))) == NULL)
+		return NULL;
+	if (q != NULL && (cc->query = kk_strdup(q + 1)) == NULL) {
+		free(cc);
+		return NULL;
+	}
+	return cc;
+}
+
+static const char *
+header(struct MHD_Connection *conn, const char *name)
+{
+	return MHD_lookup_connection_value(conn, MHD_HEADER_KIND, name);
+}
+
 static enum MHD_Result
 handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
     const char *version, const char *upload, size_t *upload_size, void **con_cls)
@@ -92,14 +123,13 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	enum MHD_Result ret;
 
 	(void)version;
-	if (cc == NULL) {
-		const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-		    MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if ((cc = kk_calloc(1, sizeof(*cc))) == NULL)
-			return MHD_NO;
-		*con_cls = cc;
+	if (cc == NULL)
+		return MHD_NO;
+	if (!cc->started) {
+		const char *cl = header(conn, MHD_HTTP_HEADER_CONTENT_LENGTH);
+		cc->started = 1;
 		/* refuse an announced oversized body before reading it */
-		if (cl != NULL && strtoull(cl, NULL, 10) > KK_MAX_BODY)
+		if (cl != NULL && strtoull(cl, NULL, 10) > s->max_body)
 			cc->too_large = 1;
 		else
 			return MHD_YES;
@@ -109,7 +139,7 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 		return MHD_YES;
 	}
 	if (*upload_size > 0) {
-		if (!cc->too_large && cc->len + *upload_size <= KK_MAX_BODY) {
+		if (!cc->too_large && cc->len + *upload_size <= s->max_body) {
 			char *nb = realloc(cc->body, cc->len + *upload_size + 1);
 			if (nb == NULL)
 				return MHD_NO;
@@ -124,15 +154,19 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 			return MHD_YES;
 	}
 	memset(&req, 0, sizeof(req));
+	memset(&resp, 0, sizeof(resp));
 	req.method = method;
 	req.path = url;
-	req.host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
-	req.content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-	    MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.host = header(conn, MHD_HTTP_HEADER_HOST);
+	req.content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
 	req.body = cc->body ? cc->body : "";
 	req.body_len = cc->len;
 	req.too_large = cc->too_large;
-	kk_wfe_handle(s->w, &req, &resp);
+	req.query = cc->query;
+	req.cookie = header(conn, MHD_HTTP_HEADER_COOKIE);
+	req.origin = header(conn, "Origin");
+	req.fetch_site = header(conn, "Sec-Fetch-Site");
+	s->fn(s->ctx, &req, &resp);
 	ret = send_resp(conn, &resp);
 	cc->responded = 1;
 	kk_http_resp_clear(&resp);
@@ -149,6 +183,7 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	(void)conn;
 	(void)toe;
 	if (cc != NULL) {
+		free(cc->query);
 		free(cc->body);
 		free(cc);
 		*con_cls = NULL;
@@ -167,8 +202,9 @@ mhd_log(void *cls, const char *fmt, va_list ap)
 }
 
 int
-kk_server_start(kk_server **out, kk_wfe *w, const char *listen, const char *cert_path,
-    const char *key_path, int threads, kk_err *err)
+kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t max_body,
+    const char *listen, const char *cert_path, const char *key_path, int threads,
+    kk_err *err)
 {
 	struct sockaddr_storage ss;
 	kk_server *s = NULL;
@@ -181,7 +217,9 @@ kk_server_start(kk_server **out, kk_wfe *w, const char *listen, const char *cert
 		flags |= MHD_USE_IPv6;
 	if ((s = kk_calloc(1, sizeof(*s))) == NULL)
 		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
-	s->w = w;
+	s->fn = fn;
+	s->ctx = ctx;
+	s->max_body = max_body;
 	if (kk_file_read(cert_path, 1 << 20, &s->cert, NULL, err) != 0 ||
 	    kk_file_read(key_path, 1 << 20, &s->key, NULL, err) != 0)
 		goto fail;
@@ -190,11 +228,13 @@ kk_server_start(kk_server **out, kk_wfe *w, const char *listen, const char *cert
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_HTTPS_MEM_CERT, s->cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, s->key,
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 0 ? threads : 4),
+	    /* 1 thread: the polling thread alone (MHD warns about a pool of one) */
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 1 ? threads : threads == 1 ? 0 : 4),
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+	    MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
 	    MHD_OPTION_END);
 	if (s->d == NULL) {
@@ -207,6 +247,20 @@ kk_server_start(kk_server **out, kk_wfe *w, const char *listen, const char *cert
 fail:
 	kk_server_stop(s);
 	return -1;
+}
+
+static void
+wfe_handler(void *ctx, const kk_http_req *req, kk_http_resp *resp)
+{
+	kk_wfe_handle(ctx, req, resp);
+}
+
+int
+kk_server_start(kk_server **out, kk_wfe *w, const char *listen, const char *cert_path,
+    const char *key_path, int threads, kk_err *err)
+{
+	return kk_server_start_handler(out, wfe_handler, w, KK_MAX_BODY, listen, cert_path,
+	    key_path, threads, err);
 }
 
 void

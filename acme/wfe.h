@@ -21,7 +21,11 @@ typedef struct kk_http_req {
 	const char *content_type;  /* or NULL */
 	const char *body;
 	size_t body_len;
-	int too_large;             /* body exceeded KK_MAX_BODY and was discarded */
+	int too_large;             /* body exceeded the listener's limit and was discarded */
+	const char *query;         /* raw query string after '?' (not decoded), or NULL */
+	const char *cookie;        /* Cookie header, or NULL */
+	const char *origin;        /* Origin header, or NULL */
+	const char *fetch_site;    /* Sec-Fetch-Site header, or NULL */
 } kk_http_req;
 
 typedef struct kk_http_resp {
@@ -44,6 +48,9 @@ void kk_wfe_free(kk_wfe *w);
 /* Handles one request; always fills resp (a problem document on any error). */
 void kk_wfe_handle(kk_wfe *w, const kk_http_req *req, kk_http_resp *resp);
 void kk_http_resp_clear(kk_http_resp *resp);
+/* Adds a header (name static, value owned; freed on failure); -1 when value is NULL or
+ * the response has KK_RESP_MAX_HEADERS already. Also used by the reviewer web UI. */
+int kk_wfe_header(kk_http_resp *resp, const char *name, char *value);
 
 /* RFC 8555 6.7: the problem type and HTTP status for an error kind (the one mapping). */
 void kk_problem_of(kk_errkind kind, const char **type, int *status);

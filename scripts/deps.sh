@@ -18,6 +18,11 @@ TEST_DEPS=(certbot lego dnsmasq-base python3 python3-cryptography
 # iproute2: ss, which checks what the daemons listen on.
 TEST_DEPS+=(knot knot-dnsutils unbound python3-certbot-dns-rfc2136
 	python3-dnspython iproute2)
+# The reviewer web UI test (issue #4) drives headless Chromium with puppeteer-core,
+# installed by npm from tests/integration/ui/package-lock.json. Debian's nodejs comes
+# without npm (a package of its own); a nodejs that bundles npm must not get Debian's.
+TEST_DEPS+=(chromium nodejs)
+command -v npm >/dev/null 2>&1 || TEST_DEPS+=(npm)
 
 missing=()
 for p in "${BUILD_DEPS[@]}" "${RUN_DEPS[@]}" "${TEST_DEPS[@]}"; do

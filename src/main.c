@@ -8,8 +8,10 @@
 #include "kakuin/ca.h"
 #include "kakuin/policy.h"
 #include "kakuin/ra.h"
+#include "kakuin/review.h"
 #include "kakuin/store.h"
 #include "kakuin/util.h"
+#include "review_web.h"
 #include "server.h"
 #include "wfe.h"
 
@@ -18,7 +20,7 @@ int kk_review_main(int argc, char **argv);
 
 typedef struct opts {
 	const char *data_dir, *policy, *listen, *resolver, *tls_cert, *tls_key, *public_base;
-	const char *dnssec_probe;
+	const char *dnssec_probe, *review_listen;
 	const char *name, *unit, *locality, *state;
 	int http01_port, workers, threads, dev;
 } opts;
@@ -31,13 +33,15 @@ usage(void)
 	    "       kakuin serve --data-dir DIR [--listen ADDR:PORT] [--http01-port N]\n"
 	    "                    [--dns-resolver ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
 	    "                    [--public-base-url URL] [--policy FILE]\n"
-	    "                    [--dnssec-probe NAME|none] [--dev]\n"
+	    "                    [--dnssec-probe NAME|none] [--review-listen ADDR:PORT|none]\n"
+	    "                    [--dev]\n"
 	    "       kakuin org set --data-dir DIR [--name O] [--unit OU] [--locality L]\n"
 	    "                    [--state ST]\n"
 	    "       kakuin org show --data-dir DIR\n"
 	    "       kakuin review user|org|eab|task ... --data-dir DIR (kakuin review help)\n"
 	    "       kakuin check --data-dir DIR\n"
-	    "defaults: --listen 127.0.0.1:14000 --http01-port 80 --dns-resolver 127.0.0.1:53\n");
+	    "defaults: --listen 127.0.0.1:14000 --http01-port 80 --dns-resolver 127.0.0.1:53\n"
+	    "          --review-listen 127.0.0.1:14001 (the reviewer web UI)\n");
 }
 
 static int
@@ -52,12 +56,14 @@ parse_opts(int argc, char **argv, opts *o)
 		{"locality", required_argument, 0, 'L'}, {"state", required_argument, 0, 'S'},
 		{"workers", required_argument, 0, 'w'}, {"threads", required_argument, 0, 't'},
 		{"dnssec-probe", required_argument, 0, 'P'}, {"dev", no_argument, 0, 'V'},
+		{"review-listen", required_argument, 0, 'R'},
 		{0, 0, 0, 0}};
 	int ch;
 
 	memset(o, 0, sizeof(*o));
 	o->listen = "127.0.0.1:14000";
 	o->resolver = "127.0.0.1:53";
+	o->review_listen = "127.0.0.1:14001";
 	o->http01_port = 80;
 	o->workers = 4;
 	o->threads = 4;
@@ -80,6 +86,7 @@ parse_opts(int argc, char **argv, opts *o)
 		case 't': o->threads = atoi(optarg); break;
 		case 'P': o->dnssec_probe = optarg; break;
 		case 'V': o->dev = 1; break;
+		case 'R': o->review_listen = optarg; break;
 		default: return -1;
 		}
 	}
@@ -189,9 +196,12 @@ cmd_serve(const opts *o)
 	kk_ra_cfg cfg;
 	kk_ra *ra = NULL;
 	kk_wfe *w = NULL;
-	kk_server *srv = NULL;
+	kk_server *srv = NULL, *ui = NULL;
+	kk_review *rv = NULL;
+	kk_review_web *web = NULL;
+	const char *cert, *key;
 	sigset_t set;
-	char base[300];
+	char base[300], docs[600];
 	int sig, rc = 1;
 	kk_err e;
 
@@ -233,18 +243,34 @@ cmd_serve(const opts *o)
 		fail("start", &e);
 		goto out;
 	}
+	cert = o->tls_cert ? o->tls_cert : cfg.paths.tls_cert_pem;
+	key = o->tls_key ? o->tls_key : cfg.paths.tls_key_pem;
 	if (kk_wfe_new(&w, ra, base, &e) != 0 ||
-	    kk_server_start(&srv, w, o->listen, o->tls_cert ? o->tls_cert : cfg.paths.tls_cert_pem,
-		o->tls_key ? o->tls_key : cfg.paths.tls_key_pem, o->threads, &e) != 0) {
+	    kk_server_start(&srv, w, o->listen, cert, key, o->threads, &e) != 0) {
 		fail("start", &e);
 		goto out;
 	}
 	kk_log("info", "main", "ACME directory at %s/directory (http-01 port %d, resolver %s)", base,
 	    o->http01_port, o->resolver);
+	/* the reviewer web UI (issue #4): same TLS identity, one thread (people, not robots) */
+	snprintf(docs, sizeof(docs), "%s/documents", cfg.paths.data_dir);
+	if (strcmp(o->review_listen, "none") != 0 &&
+	    (kk_review_open(&rv, kk_ra_store(ra), kk_ra_policy(ra), docs, &e) != 0 ||
+	    kk_review_web_new(&web, rv, &e) != 0 ||
+	    kk_server_start_handler(&ui, kk_review_web_handle, web, KK_WEB_MAX_BODY,
+		o->review_listen, cert, key, 1, &e) != 0)) {
+		fail("review UI", &e);
+		goto out;
+	}
+	if (ui != NULL)
+		kk_log("info", "main", "reviewer web UI at https://%s/", o->review_listen);
 	sigwait(&set, &sig);
 	kk_log("info", "main", "signal %d: shutting down", sig);
 	rc = 0;
 out:
+	kk_server_stop(ui);
+	kk_review_web_free(web);
+	kk_review_close(rv);
 	kk_server_stop(srv);
 	kk_wfe_free(w);
 	kk_ra_close(ra);

@@ -182,9 +182,11 @@ wait_directory() {
 # is switched off; with unbound (IT_RESOLVER_PORT set) the test passes
 # --dnssec-probe itself through IT_SERVE_ARGS. The server runs in dev mode
 # (--dev: accounts without EAB get the dev organization) unless IT_PRODUCTION
-# is set (the OV tests).
+# is set (the OV tests); its reviewer UI listens on a free port unless
+# IT_SERVE_ARGS names one.
 start_server() {
-	local probe=() dev=(--dev)
+	local probe=() dev=(--dev) ui
+	ui=$(free_port 14001)
 	[ -n "${IT_RESOLVER_PORT:-}" ] || probe=(--dnssec-probe none)
 	[ -z "${IT_PRODUCTION:-}" ] || dev=()
 	IT_RESOLVER_PORT=${IT_RESOLVER_PORT:-$IT_DNSPORT}
@@ -209,7 +211,8 @@ start_server() {
 	done
 	"$IT_KAKUIN" serve --data-dir "$IT_DATA" --listen "127.0.0.1:$IT_PORT" \
 	    --http01-port "$IT_HTTP01" --dns-resolver "127.0.0.1:$IT_RESOLVER_PORT" \
-	    "${probe[@]}" "${dev[@]}" "${IT_SERVE_ARGS[@]}" >"$IT_WORK/server.log" 2>&1 &
+	    --review-listen "127.0.0.1:$ui" "${probe[@]}" "${dev[@]}" "${IT_SERVE_ARGS[@]}" \
+	    >"$IT_WORK/server.log" 2>&1 &
 	IT_PIDS+=($!)
 	wait_directory $!
 	info "kakuin at $IT_DIRURL (http-01 port $IT_HTTP01)"
