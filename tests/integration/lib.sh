@@ -339,6 +339,30 @@ check_served_chain() {
 	fi
 }
 
+# ui_node SCRIPT.mjs [VAR=VALUE...]: runs a headless-Chromium script from
+# tests/integration/ui (puppeteer-core from `npm ci` of the committed lock file,
+# Debian's /usr/bin/chromium) with the given environment, logs to SCRIPT.log
+# and folds its closing "N passed, N failed" line into this test's counts.
+ui_node() {
+	local script=$1 out line np nf dir=$IT_LIBDIR/ui
+	shift
+	out=$IT_WORK/${script%.mjs}.log
+	command -v node >/dev/null || die "node not found (scripts/deps.sh installs nodejs)"
+	if [ ! -d "$dir/node_modules/puppeteer-core" ]; then
+		(cd "$dir" && npm ci --no-audit --no-fund) >"$IT_WORK/npm.log" 2>&1 ||
+		    { cat "$IT_WORK/npm.log"; die "npm ci in $dir"; }
+	fi
+	env "$@" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" timeout 300 \
+	    node "$dir/$script" 2>&1 | tee "$out"
+	if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1); then
+		read -r np _ nf _ <<<"$line"
+		IT_PASSED=$((IT_PASSED + np))
+		IT_FAILED=$((IT_FAILED + nf))
+	else
+		fail "$script did not finish"
+	fi
+}
+
 # run_client NAME.py ARGS...: runs a Python ACME client from this folder
 # with Debian's python3 against the running server, logs to NAME.log and
 # folds its closing "N passed, N failed" line into this test's counts.

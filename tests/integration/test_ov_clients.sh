@@ -2,12 +2,12 @@
 # OV end to end (issue #4) in production mode (External Account Binding required):
 # - the CLI creates reviewers, an organization with evidence and an EAB key;
 # - certbot registers with --eab-kid/--eab-hmac-key; its order is held in processing
-#   while the organization is in review; two different reviewers verify and approve
-#   (the same person cannot do both); certbot, still polling, gets a certificate whose
-#   O/L/ST are the organization's;
+#   while the organization is in review; two reviewers verify and approve it in the
+#   reviewer web UI, driven by headless Chromium (ui/approve.mjs); certbot, still
+#   polling, gets a certificate whose O/L/ST are the organization's;
 # - lego registers with --eab for a second organization; its run gives up while the
-#   order is held; after approval a re-run gets the certificate at once (validation
-#   and approval reused);
+#   order is held; two reviewers decide with the CLI (the verifier cannot also approve);
+#   a re-run then gets the certificate at once (validation and approval reused);
 # - a rejected organization: the held order becomes invalid with the reviewers' reason;
 # - no EAB, a wrong MAC, a revoked key: refused, nothing created; the store stays
 #   consistent.
@@ -17,6 +17,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 it_init "${1:-}"
 start_dns
 IT_PRODUCTION=1
+UI_PORT=$(free_port 14001)
+IT_SERVE_ARGS=(--review-listen "127.0.0.1:$UI_PORT")
 start_server
 
 review() { "$IT_KAKUIN" review "$@" --data-dir "$IT_DATA"; }
@@ -140,14 +142,10 @@ if as alice org approve "$org1" </dev/null >/dev/null 2>&1; then
 else
 	pass "the reviewer role cannot approve"
 fi
-as bob org verify "$org1" --note "registry and authority checked" </dev/null >/dev/null ||
-    fail "bob verifies"
-if as bob org approve "$org1" </dev/null >"$IT_WORK/same.log" 2>&1; then
-	fail "the verifier also approved (two-person rule broken)"
-else
-	pass "the verifier cannot also approve ($(tail -n 1 "$IT_WORK/same.log"))"
-fi
-as carol org approve "$org1" --note "second check" </dev/null >/dev/null || fail "carol approves"
+info "alice verifies and bob approves in the reviewer web UI (headless Chromium)"
+ui_node approve.mjs KK_UI_BASE="https://127.0.0.1:$UI_PORT" KK_UI_ORG="$org1" \
+    KK_UI_A=alice KK_UI_A_PASS=pw-alice-0123456789 \
+    KK_UI_B=bob KK_UI_B_PASS=pw-bob-0123456789
 if wait "$cbpid"; then
 	pass "certbot got its certificate after the approval"
 else
@@ -174,8 +172,15 @@ if lego_run >"$lg.1.log" 2>&1; then
 else
 	pass "lego's first run ends while the order is held"
 fi
-as alice org verify "$org2" </dev/null >/dev/null || fail "alice verifies org $org2"
-as bob org approve "$org2" </dev/null >/dev/null || fail "bob approves org $org2"
+as bob org verify "$org2" --note "registry and authority checked" </dev/null >/dev/null ||
+    fail "bob verifies org $org2"
+if as bob org approve "$org2" </dev/null >"$IT_WORK/same.log" 2>&1; then
+	fail "the verifier also approved (two-person rule broken)"
+else
+	pass "the verifier cannot also approve ($(tail -n 1 "$IT_WORK/same.log"))"
+fi
+as carol org approve "$org2" --note "second check" </dev/null >/dev/null ||
+    fail "carol approves org $org2"
 start=$(date +%s)
 if lego_run >"$lg.2.log" 2>&1; then
 	pass "lego re-run after approval got the certificate in $(( $(date +%s) - start )) s"

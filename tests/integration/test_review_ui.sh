@@ -58,23 +58,8 @@ CSRF_ORG=$(new_org 'CSRF Target K.K.') || die "organization 4"
 pass "users alice (reviewer), bob (approver); organizations $ORG $ORG2 $XSS $CSRF_ORG"
 
 info "browser (headless Chromium)"
-UIDIR=$IT_LIBDIR/ui
-if (cd "$UIDIR" && npm ci --no-audit --no-fund) >"$IT_WORK/npm.log" 2>&1; then
-	pass "npm ci: puppeteer-core installed"
-else
-	cat "$IT_WORK/npm.log"
-	die "npm ci in $UIDIR"
-fi
-KK_UI_BASE=$UI KK_UI_ORG=$ORG KK_UI_ORG2=$ORG2 KK_UI_XSS=$XSS \
-    KK_UI_A=alice KK_UI_A_PASS=$PW_A KK_UI_B=bob KK_UI_B_PASS=$PW_B CHROMIUM=$CHROMIUM \
-    timeout 300 node "$UIDIR/review_ui.mjs" 2>&1 | tee "$IT_WORK/ui.log"
-if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$IT_WORK/ui.log" | tail -n 1); then
-	read -r np _ nf _ <<<"$line"
-	IT_PASSED=$((IT_PASSED + np))
-	IT_FAILED=$((IT_FAILED + nf))
-else
-	fail "review_ui.mjs did not finish"
-fi
+ui_node review_ui.mjs KK_UI_BASE="$UI" KK_UI_ORG="$ORG" KK_UI_ORG2="$ORG2" KK_UI_XSS="$XSS" \
+    KK_UI_A=alice KK_UI_A_PASS="$PW_A" KK_UI_B=bob KK_UI_B_PASS="$PW_B" CHROMIUM="$CHROMIUM"
 
 info "forged and malformed posts (curl)"
 JAR=$IT_WORK/cookies

@@ -9,7 +9,7 @@
 //   KK_UI_XSS       one whose name is <script>alert(1)</script>...
 //   KK_UI_A, KK_UI_A_PASS  a reviewer; KK_UI_B, KK_UI_B_PASS  an approver
 // Prints PASS:/FAIL: lines and "N passed, N failed"; exits 1 on any failure.
-import puppeteer from 'puppeteer-core';
+import { exists, launch, login as loginAt, submit, text } from './browser.mjs';
 
 const env = (k) => {
 	if (!process.env[k]) {
@@ -34,25 +34,7 @@ function check(ok, what, extra = '') {
 	}
 }
 
-const text = (page, sel) =>
-	page.$eval(sel, (e) => e.textContent.trim()).catch(() => null);
-const exists = async (page, sel) => (await page.$(sel)) !== null;
-
-// Submits a form by clicking its button and returns the final response (after 303s).
-async function submit(page, formSel) {
-	const [resp] = await Promise.all([
-		page.waitForNavigation({ waitUntil: 'load' }),
-		page.click(`${formSel} button`),
-	]);
-	return resp;
-}
-
-async function login(page, name, pass) {
-	await page.goto(`${BASE}/login`);
-	await page.type('#name', name);
-	await page.type('#password', pass);
-	return submit(page, 'form[action="/login"]');
-}
+const login = (page, name, pass) => loginAt(page, BASE, name, pass);
 
 async function logout(page) {
 	const resp = await submit(page, 'form[action="/logout"]');
@@ -193,12 +175,7 @@ async function wrongPassword(page) {
 	    'a wrong password gets 401 and the login form again', `${resp.status()}`);
 }
 
-const browser = await puppeteer.launch({
-	executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-	headless: true,
-	args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-proxy-server'],
-	acceptInsecureCerts: true, // the listener's certificate is from kakuin's local TLS CA
-});
+const browser = await launch();
 try {
 	const ctx = await browser.createBrowserContext();
 	const page = await ctx.newPage();
