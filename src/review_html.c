@@ -23,7 +23,7 @@ html_add(kk_html *h, const char *s, size_t n)
 		cap = h->cap ? h->cap : 4096;
 		while (cap < h->len + n + 1)
 			cap *= 2;
-		if ((np = realloc(h->p, cap)) == NULL) {
+		if ((np = kk_realloc(h->p, cap)) == NULL) {
 			h->oom = 1;
 			return;
 		}

@@ -44,6 +44,14 @@ kk_malloc(size_t n)
 }
 
 void *
+kk_realloc(void *p, size_t n)
+{
+	if (alloc_should_fail())
+		return NULL;
+	return realloc(p, n ? n : 1);
+}
+
+void *
 kk_calloc(size_t n, size_t m)
 {
 	if (alloc_should_fail())

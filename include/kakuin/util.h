@@ -29,6 +29,8 @@ int kk_file_exists(const char *path);
  * the Nth one (kk_alloc_fail_after). They never return NULL for n == 0. */
 void *kk_malloc(size_t n);
 void *kk_calloc(size_t n, size_t m);
+/* realloc through the same seam; on failure p is untouched (still the caller's). */
+void *kk_realloc(void *p, size_t n);
 char *kk_strdup(const char *s);
 char *kk_strndup(const char *s, size_t n);
 /* After n more successful allocations, every later one fails ("out of memory from here

@@ -12,7 +12,11 @@ lets the server look them up through the validating unbound:
     validationmethods, `issue ";"`;
   - DNSSEC: bogus.test refuses validation, insecure.test is accepted, a CAA
     lookup that SERVFAILs refuses issuance;
-  - wildcard identifiers get only DNS challenge types; the ADN rule.
+  - wildcard identifiers get only DNS challenge types; the ADN rule;
+  - the phone methods (BR 3.2.2.4.16/.17): the number published in TXT
+    _validation-contactphone or CAA contactphone appears in a reviewer task;
+    the reviewer's outcome, recorded in the web UI (headless Chromium,
+    ui/task.mjs) or the CLI, decides the challenge (kakuin only, with --ui).
 Against Pebble (KAKUIN_IT_SERVER=pebble, which has only dns-01 and no CAA or
 ADN) the kakuin-only cases are SKIPs. The last line is "N passed, N failed".
 
@@ -23,6 +27,9 @@ usage: acme_dns.py --directory URL --cacert PEM --http01-port N
 
 import base64
 import hashlib
+import os
+import re
+import subprocess
 import sys
 import time
 
@@ -429,6 +436,95 @@ def test_dnssec(ctx, cl):
              ptypes=("dns", "caa"))
 
 
+REVIEWER, REVIEWER_PW = "phone-reviewer", "phone-reviewer-pw-0123"
+
+
+def review(ctx, *argv, password=None):
+    """`kakuin review ARGV --data-dir DIR` (as REVIEWER when password is given)."""
+    env = dict(os.environ)
+    cmd = [ctx.args.kakuin, "review", *argv, "--data-dir", ctx.args.data_dir]
+    if password is not None:
+        env["KAKUIN_REVIEW_PASSWORD"] = password
+        cmd += ["--as", REVIEWER]
+    return subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True,
+                          text=True, timeout=60)
+
+
+def open_task(ctx, domain, timeout=30):
+    """The id of the open task for domain in `kakuin review task list`, or None."""
+    end = time.time() + timeout
+    while time.time() < end:
+        out = review(ctx, "task", "list", "--status", "open").stdout
+        for line in out.splitlines():  # "ID phone open org N: DOMAIN phone ..."
+            m = re.match(r"(\d+) phone open org \d+: (\S+) ", line)
+            if m and m.group(2) == domain:
+                return m.group(1)
+        time.sleep(0.3)
+    return None
+
+
+def test_phone(ctx, cl):
+    """BR 3.2.2.4.16/.17: the challenge waits for a person's call."""
+    if ctx.pebble:
+        skip("phone methods", "kakuin only")
+        return
+    env = dict(os.environ, KAKUIN_REVIEW_NEW_PASSWORD=REVIEWER_PW)
+    r = subprocess.run([ctx.args.kakuin, "review", "user", "add", REVIEWER, "--role",
+                        "reviewer", "--data-dir", ctx.args.data_dir], env=env,
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    check("phone: a reviewer exists", r.returncode == 0, r.stderr)
+    cases = [  # (challenge type, label, publish, phone, outcome, via the UI)
+        ("phone-txt-01", "ptxt", "txt", "+81 3 5555 0101", "success", True),
+        ("phone-caa-01", "pcaa", "caa", "+81-6-5555-0202", "failure", False),
+    ]
+    for ctype, label, kind, phone, outcome, ui in cases:
+        domain = name(label)
+        _, order, az_url, az = one_authz(ctx, cl, domain)
+        ch = challenge(az, ctype)
+        if ch is None:
+            check(f"{ctype} offered for {domain}", False,
+                  [c["type"] for c in az.get("challenges", [])])
+            continue
+        if kind == "txt":
+            ctx.dns.txt(f"_validation-contactphone.{domain}", phone)
+        else:
+            ctx.dns.caa(domain, f'0 contactphone "{phone}"')
+        cl.post(ch["url"], {})
+        task = open_task(ctx, domain)
+        check(f"{ctype} for {domain}: a reviewer task appears", task is not None)
+        if task is None:
+            continue
+        shown = review(ctx, "task", "list", "--status", "open").stdout
+        check(f"{ctype}: the task names the number {phone}", phone in shown, shown[-300:])
+        st = cl.get(az_url).json()
+        check(f"{ctype}: the authorization waits (pending, challenge processing)",
+              st.get("status") == "pending" and
+              (challenge(st, ctype) or {}).get("status") == "processing", st)
+        if ui and ctx.args.ui:
+            rc = subprocess.run(
+                ["node", os.path.join(os.path.dirname(__file__), "ui", "task.mjs")],
+                env=dict(os.environ, KK_UI_BASE=ctx.args.ui, KK_UI_TASK=task,
+                         KK_UI_A=REVIEWER, KK_UI_A_PASS=REVIEWER_PW, KK_UI_PHONE=phone,
+                         KK_UI_RANDOM=ch["token"], KK_UI_OUTCOME=outcome,
+                         KK_UI_NOTE="called the domain contact"),
+                capture_output=True, text=True, timeout=300)
+            print(rc.stdout, end="")
+            check(f"{ctype}: outcome recorded in the web UI (Chromium)", rc.returncode == 0,
+                  rc.stderr[-300:])
+        else:
+            r = review(ctx, "task", "done", task, "--outcome", outcome, "--note",
+                       "nobody at this number knew the domain", password=REVIEWER_PW)
+            check(f"{ctype}: outcome recorded with the CLI", r.returncode == 0, r.stderr)
+        res = cl.poll(az_url, ("valid", "invalid"))
+        want = "valid" if outcome == "success" else "invalid"
+        check(f"{ctype}: {outcome} -> authorization {want}", res.get("status") == want, res)
+        if want == "valid":
+            vr = ((challenge(res, ctype) or {}).get("validationRecord") or [{}])[0]
+            br = "3.2.2.4.16" if kind == "txt" else "3.2.2.4.17"
+            check(f"{ctype}: validationRecord names BR {br} and the number called",
+                  vr.get("method") == br and phone in str(vr.get("checked")), vr)
+
+
 def test_wildcard_offer(ctx, cl):
     domain = name("wc-offer")
     _, _, _, az = one_authz(ctx, cl, "*." + domain)
@@ -468,6 +564,7 @@ def main():
     ap.add_argument("--tsig-name", default="kakuin-test.")
     ap.add_argument("--tsig-secret", required=True)
     ap.add_argument("--resolver-port", type=int, required=True)
+    ap.add_argument("--ui", help="the reviewer web UI base URL (phone tasks in Chromium)")
     args = ap.parse_args()
     acmelib.SERVER = args.server
     if args.server == "kakuin" and not (args.kakuin and args.data_dir):
@@ -479,7 +576,7 @@ def main():
         check("account created", bool(cl.kid), "no Location")
         alive = Alive(cl, args.server, args.kakuin, args.data_dir)
         for group in (test_methods, test_persist_rules, test_wildcard_offer, test_dnssec,
-                      test_caa, test_adn):
+                      test_caa, test_adn, test_phone):
             try:
                 group(ctx, cl)
             except Exception as e:  # one broken group must not hide the others

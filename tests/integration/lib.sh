@@ -339,6 +339,16 @@ check_served_chain() {
 	fi
 }
 
+# ui_prepare: node and puppeteer-core (npm ci of tests/integration/ui's
+# committed lock file, once) for the headless-Chromium scripts.
+ui_prepare() {
+	local dir=$IT_LIBDIR/ui
+	command -v node >/dev/null || die "node not found (scripts/deps.sh installs nodejs)"
+	[ -d "$dir/node_modules/puppeteer-core" ] && return 0
+	(cd "$dir" && npm ci --no-audit --no-fund) >"$IT_WORK/npm.log" 2>&1 ||
+	    { cat "$IT_WORK/npm.log"; die "npm ci in $dir"; }
+}
+
 # ui_node SCRIPT.mjs [VAR=VALUE...]: runs a headless-Chromium script from
 # tests/integration/ui (puppeteer-core from `npm ci` of the committed lock file,
 # Debian's /usr/bin/chromium) with the given environment, logs to SCRIPT.log
@@ -347,11 +357,7 @@ ui_node() {
 	local script=$1 out line np nf dir=$IT_LIBDIR/ui
 	shift
 	out=$IT_WORK/${script%.mjs}.log
-	command -v node >/dev/null || die "node not found (scripts/deps.sh installs nodejs)"
-	if [ ! -d "$dir/node_modules/puppeteer-core" ]; then
-		(cd "$dir" && npm ci --no-audit --no-fund) >"$IT_WORK/npm.log" 2>&1 ||
-		    { cat "$IT_WORK/npm.log"; die "npm ci in $dir"; }
-	fi
+	ui_prepare
 	env "$@" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" timeout 300 \
 	    node "$dir/$script" 2>&1 | tee "$out"
 	if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1); then

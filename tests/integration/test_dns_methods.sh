@@ -2,7 +2,8 @@
 # DNS validation over raw ACME (acme_dns.py) against the Knot + validating
 # unbound layout of dns_lib.sh: every DNS challenge type (right, wrong and
 # missing record), CAA at finalize (RFC 8659/8657), DNSSEC (secure,
-# insecure, bogus, SERVFAIL), wildcard offers and the ADN rule; the server
+# insecure, bogus, SERVFAIL), wildcard offers, the ADN rule and the phone
+# methods (a reviewer completes one task in the web UI); the server
 # keeps answering and its store stays consistent.
 # kakuin serves with the resolver, the DNSSEC probe on secure.test and a
 # policy copy that enables the beyond-the-CP methods 3.2.2.4.21
@@ -32,12 +33,16 @@ if len(hit) != 2:
     sys.exit(f"policy: {len(hit)} of the 2 validation.methods entries 3.2.2.4.21/.22 found")
 PY
     { [ "$IT_SERVER" = pebble ] || die "policy copy with .21/.22 enabled"; }
-IT_SERVE_ARGS=(--dnssec-probe secure.test --policy "$policy")
+UI_PORT=$(free_port 14001)
+IT_SERVE_ARGS=(--dnssec-probe secure.test --policy "$policy"
+	--review-listen "127.0.0.1:$UI_PORT")
 start_server
+ui_prepare
 
 run_client acme_dns.py --server "$IT_SERVER" \
     --knot-port "$IT_KNOT_PORT" --resolver-port "$IT_UNBOUND_PORT" \
     --tsig-name "$IT_TSIG_NAME." \
-    --tsig-secret "$IT_TSIG_SECRET" --kakuin "$IT_KAKUIN" --data-dir "$IT_DATA"
+    --tsig-secret "$IT_TSIG_SECRET" --kakuin "$IT_KAKUIN" --data-dir "$IT_DATA" \
+    --ui "https://127.0.0.1:$UI_PORT"
 kakuin_check
 [ "$IT_FAILED" -eq 0 ]
