@@ -604,17 +604,16 @@ kk_review_main(int argc, char **argv)
 		review_usage();
 		return 0;
 	}
-	if (argc < 3) {
-		review_usage();
-		return 2;
-	}
-	group = argv[1];
-	verb = argv[2];
 	memset(&c, 0, sizeof(c));
-	if (parse_ropts(argc - 2, argv + 2, &c.o) != 0) {
+	/* options may come anywhere: getopt moves the words (GROUP VERB ARGS) to the end */
+	if (parse_ropts(argc, argv, &c.o) != 0 || c.o.npos < 2) {
 		review_usage();
 		return 2;
 	}
+	group = c.o.pos[0];
+	verb = c.o.pos[1];
+	c.o.pos += 2;
+	c.o.npos -= 2;
 	kk_paths_init(&paths, c.o.data_dir);
 	if (!kk_file_exists(paths.db)) {
 		fprintf(stderr, "kakuin: %s is not initialised; run kakuin init --data-dir %s\n",

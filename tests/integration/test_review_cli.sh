@@ -37,6 +37,13 @@ KAKUIN_REVIEW_NEW_PASSWORD=short rv user add eve --role reviewer &&
     fail "a short password was accepted" || pass "short password refused: $(out)"
 rv user list && [ "$(grep -c . "$IT_WORK/out")" -eq 3 ] && grep -q '^3 root admin$' "$IT_WORK/out" &&
     pass "user list" || fail "user list: $(out)"
+# options may come before the words too (as the README writes it)
+if "$IT_KAKUIN" review --data-dir "$IT_DATA" user list >"$IT_WORK/out2" 2>&1 &&
+    cmp -s "$IT_WORK/out" "$IT_WORK/out2"; then
+	pass "review --data-dir DIR user list works too"
+else
+	fail "options before the command: $(cat "$IT_WORK/out2")"
+fi
 
 info "organization and evidence"
 rv org create --name 'Example <Shoji> K.K.' --locality Minato-ku --state Tokyo \
