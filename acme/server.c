@@ -206,6 +206,7 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
     const char *listen, const char *cert_path, const char *key_path, int threads,
     kk_err *err)
 {
+	struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
 	struct sockaddr_storage ss;
 	kk_server *s = NULL;
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG |
@@ -223,13 +224,16 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
 	if (kk_file_read(cert_path, 1 << 20, &s->cert, NULL, err) != 0 ||
 	    kk_file_read(key_path, 1 << 20, &s->key, NULL, err) != 0)
 		goto fail;
+	/* threads == 1: the polling thread alone, no pool option at all (MHD warns about a
+	 * pool of zero or one) */
+	pool[0].option = threads == 1 ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE;
+	pool[0].value = threads > 1 ? threads : 4;
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_HTTPS_MEM_CERT, s->cert,
 	    MHD_OPTION_HTTPS_MEM_KEY, s->key,
-	    /* 1 thread: the polling thread alone (MHD warns about a pool of one) */
-	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 1 ? threads : threads == 1 ? 0 : 4),
+	    MHD_OPTION_ARRAY, pool,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
