@@ -6,10 +6,12 @@ set -euo pipefail
 
 BUILD_DEPS=(build-essential cmake pkg-config libssl-dev libp11-dev softhsm2
 	libmicrohttpd-dev libjansson-dev libcjose-dev libcurl4-openssl-dev
-	libldns-dev libsqlite3-dev libcmocka-dev)
+	libldns-dev libsqlite3-dev libcmocka-dev libpsl-dev)
 # pkcs11-tool (opensc) is not used by kakuin itself; operators use it to
 # inspect the SoftHSM token.
-RUN_DEPS=(sqlite3 opensc)
+# publicsuffix: the newest Public Suffix List for libpsl (registrable domains of
+# orders held for review, issue #4).
+RUN_DEPS=(sqlite3 opensc publicsuffix)
 TEST_DEPS=(certbot lego dnsmasq-base python3 python3-cryptography
 	python3-requests python3-josepy openssl curl)
 # DNS validation tests (issue #3): Knot (authoritative, RFC 2136 updates,

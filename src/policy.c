@@ -189,6 +189,10 @@ load_ov(json_t *root, kk_policy *p, kk_err *err)
 		return kk_err_set(err, KK_ERR_INTERNAL, "policy: ov.mode must be \"production\" or "
 		    "\"dev\"");
 	p->ov_dev_mode = strcmp(mode, "dev") == 0;
+	if (!json_is_boolean(json_object_get(ov, "review_new_domains")))
+		return kk_err_set(err, KK_ERR_INTERNAL, "policy: ov.review_new_domains must be "
+		    "true or false");
+	p->review_new_domains = json_is_true(json_object_get(ov, "review_new_domains"));
 	/* BR 4.2.1: organization data may be reused for at most 825, then 398 days */
 	if (kk_schedule_days(&p->org_reuse, 0) > 825)
 		return kk_err_set(err, KK_ERR_INTERNAL, "policy: ov.org_reuse exceeds 825 days");

@@ -42,6 +42,11 @@ char *kk_ra_problem_json(const kk_err *e);
 /* Checks the EAB MAC with the key of eab->kid (RFC 8555 7.3.4); *org_id gets the key's
  * organization. KK_ERR_UNAUTHORIZED for an unknown or revoked key or a wrong MAC. */
 int ra_eab_bind(kk_ra *ra, const kk_eab_req *eab, int64_t *org_id, kk_err *err);
+/* CP 3.2.2 / 4.2, for order o of an account of org_id at now: 1 issue; 0 wait (the
+ * organization is not approved, or with policy ov.review_new_domains a reviewer has not
+ * accepted a new domain of the order yet; why says which); -1 refused
+ * (KK_ERR_UNAUTHORIZED with the reason) or a store failure. */
+int ra_gate(kk_ra *ra, const kk_order *o, int64_t org_id, time_t now, kk_err *why);
 /* The sweeper thread's loop (src/ra_issue.c). */
 void *ra_sweeper_main(void *arg);
 /* Issues the certificate of a processing order (or resumes a planned one). req is the

@@ -165,8 +165,8 @@ kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t 
 		goto out;
 	/* held for OV review: the order stays processing, the sweeper issues it later */
 	if ((rc = kk_ra_issue(ra, order_id, req, err)) == KK_RA_HELD) {
-		kk_log("info", "ra", "order %lld held: organization of account %lld not approved "
-		    "yet (%s)", (long long)order_id, (long long)acct->id, err->detail);
+		kk_log("info", "ra", "order %lld held for review (account %lld): %s",
+		    (long long)order_id, (long long)acct->id, err->detail);
 		kk_err_clear(err);
 		rc = 0;
 	}
@@ -242,6 +242,27 @@ rejection_problem(const kk_order *o, const kk_err *why)
 	return out;
 }
 
+int
+ra_gate(kk_ra *ra, const kk_order *o, int64_t org_id, time_t now, kk_err *why)
+{
+	const char *names[KK_MAX_ORDER_NAMES];
+	json_t *ids = NULL;
+	size_t n = 0;
+	int rv;
+
+	if ((rv = kk_review_org_issuable(ra->review, org_id, now, why)) != 1 ||
+	    !ra->cfg.policy.review_new_domains)
+		return rv;
+	if ((ids = json_loads(o->identifiers, 0, NULL)) == NULL ||
+	    order_names(ids, NULL, names, &n, why) != 0)
+		rv = kk_err_set(why, KK_ERR_INTERNAL, "order %lld: unreadable identifiers",
+		    (long long)o->id);
+	else
+		rv = kk_review_order_check(ra->review, o->id, org_id, names, n, why);
+	json_decref(ids);
+	return rv;
+}
+
 /* CP 3.2.2 / 4.2: may this order's certificate be issued now? 1 with *org the approved
  * organization's record; 0 held (not yet approved, or a CAA check of a held order could
  * not be made); -1 refused with err (rejected organization, CAA refusal) or a store
@@ -258,7 +279,7 @@ issuable(kk_ra *ra, const kk_order *o, int recheck, kk_orgrec *org, kk_err *err)
 		err->kind = KK_ERR_INTERNAL;
 		return -1;
 	}
-	rv = kk_review_org_issuable(ra->review, acct.org_id, kk_now(), err);
+	rv = ra_gate(ra, o, acct.org_id, kk_now(), err);
 	/* the subject is read after the decision: if it changed in between (and so went
 	 * back to review), the order keeps waiting */
 	if (rv == 1 && kk_review_org_get(ra->review, acct.org_id, org, err) != 0)

@@ -251,7 +251,7 @@ order_held(kk_ra *ra, kk_order *o, time_t now, kk_err *err)
 	memset(&acct, 0, sizeof(acct));
 	if (kk_store_account_get(ra->store, o->account_id, &acct, err) != 0)
 		return -1;
-	o->held = kk_review_org_issuable(ra->review, acct.org_id, now, &why) == 0;
+	o->held = ra_gate(ra, o, acct.org_id, now, &why) == 0;
 	kk_account_clear(&acct);
 	return 0;
 }

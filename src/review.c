@@ -34,6 +34,8 @@ kk_review_open(kk_review **out, kk_store *st, const kk_policy *pol, const char *
 	}
 	rv->st = st;
 	rv->pol = pol;
+	/* the newest of libpsl's built-in list and Debian's publicsuffix package */
+	rv->psl = psl_latest(NULL);
 	*out = rv;
 	return 0;
 }
@@ -41,6 +43,9 @@ kk_review_open(kk_review **out, kk_store *st, const kk_policy *pol, const char *
 void
 kk_review_close(kk_review *rv)
 {
+	if (rv == NULL)
+		return;
+	psl_free(rv->psl);
 	free(rv);
 }
 

@@ -7,12 +7,14 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <libpsl.h>
 #include "kakuin/review.h"
 
 struct kk_review {
 	kk_store *st;            /* borrowed */
 	const kk_policy *pol;    /* borrowed */
 	char docs_dir[512];
+	psl_ctx_t *psl;          /* Public Suffix List: registrable domains (review_orders.c) */
 };
 
 /* Who acts: actor 0 is the local operator (only where operator_ok), anything else must

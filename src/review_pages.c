@@ -413,10 +413,15 @@ kk_web_task(kk_web_req *r, int64_t id, int status, const char *error)
 		    "</a></td></tr>", (long long)t.org_id, (long long)t.org_id);
 	if (t.order_id != 0)
 		kk_html_fmt(&h, "<tr><th>Order</th><td>%lld</td></tr>", (long long)t.order_id);
-	row(&h, "domain", "Domain", t.domain);
-	row(&h, "phone", "Phone number to call", t.phone);
-	row(&h, "random", "Random value to confirm", t.random_value);
-	row(&h, "method", "BR method", t.br_method);
+	if (strcmp(t.kind, "phone") == 0) {
+		row(&h, "domain", "Domain", t.domain);
+		row(&h, "phone", "Phone number to call", t.phone);
+		row(&h, "random", "Random value to confirm", t.random_value);
+		row(&h, "method", "BR method", t.br_method);
+	} else {
+		/* an order held for a look: do these domains belong with the organization? */
+		row(&h, "domain", "Domains new for the organization", t.domain);
+	}
 	if (strcmp(t.status, "done") == 0) {
 		row(&h, "outcome", "Outcome", t.outcome);
 		row(&h, "note", "Note", t.note);
@@ -429,9 +434,12 @@ kk_web_task(kk_web_req *r, int64_t id, int status, const char *error)
 		kk_html_fmt(&h, "<form method=post action=\"/task/%lld\" class=act id=complete>",
 		    (long long)id);
 		kk_web_csrf_input(r, &h);
-		kk_html_raw(&h, "<label><input type=radio name=outcome value=success required> "
+		kk_html_raw(&h, strcmp(t.kind, "phone") == 0 ?
+		    "<label><input type=radio name=outcome value=success required> "
 		    "Confirmed: the person reached at this number confirmed the random value"
-		    "</label><label><input type=radio name=outcome value=failure> Failed"
+		    "</label>" : "<label><input type=radio name=outcome value=success required> "
+		    "Accepted: these domains belong with the organization</label>");
+		kk_html_raw(&h, "<label><input type=radio name=outcome value=failure> Failed"
 		    "</label><label>Note (required for a failure) <input type=text name=note "
 		    "maxlength=255></label><button>Record outcome</button></form>");
 	}

@@ -283,6 +283,11 @@ kk_review_task_complete(kk_review *rv, int64_t actor, int64_t id, int success,
 			err->kind = KK_ERR_UNAUTHORIZED;
 		return -1;
 	}
+	/* an accepted order task accepts its domains; kk_review_order_check does it again if
+	 * this step is lost */
+	if (strcmp(t.kind, "order") == 0 && success &&
+	    kk_store_org_domains_add(rv->st, t.org_id, t.domain, t.id, kk_now(), &e) != 0)
+		kk_log("error", "review", "task %lld: %s", (long long)id, e.detail);
 	if (strcmp(t.kind, "phone") != 0 || finish_challenge(rv, &t, success, note, who, err) == 0)
 		return 0;
 	snprintf(detail, sizeof(detail), "challenge %lld not finished: %.400s",

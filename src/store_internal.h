@@ -62,6 +62,12 @@ int store_end(kk_store *st, int rc, kk_err *err);
 int store_authz_insert(kk_store *st, int64_t account_id, const kk_authz_spec *spec,
     time_t now, int64_t *id, kk_err *err);
 
+/* Writes the audit row of a change (src/store_review.c): a->object NULL names the row
+ * just inserted as "<kind> <id>". The caller holds the lock and a transaction. */
+struct kk_auditrec;
+int store_audit_insert(kk_store *st, const struct kk_auditrec *a, const char *kind, int64_t id,
+    kk_err *err);
+
 /* Column readers. Strings and blobs are copied with kk_malloc (caller frees);
  * NULL columns give NULL. -1 only when an allocation failed. */
 int store_col_str(sqlite3_stmt *s, int col, char **out);

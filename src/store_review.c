@@ -8,8 +8,8 @@
 
 /* Writes a's audit row; object NULL in a: "<kind> <id>" of the row just inserted.
  * The caller holds the lock and a transaction. */
-static int
-audit_insert(kk_store *st, const kk_auditrec *a, const char *kind, int64_t id, kk_err *err)
+int
+store_audit_insert(kk_store *st, const kk_auditrec *a, const char *kind, int64_t id, kk_err *err)
 {
 	char obj[64];
 
@@ -74,7 +74,7 @@ kk_store_reviewer_add(kk_store *st, const char *name, const char *role, const ch
 		if (rc == 0)
 			*id = sqlite3_last_insert_rowid(st->db);
 		if (rc == 0)
-			rc = audit_insert(st, a, "user", *id, err);
+			rc = store_audit_insert(st, a, "user", *id, err);
 		rc = store_end(st, rc, err);
 	}
 	store_unlock(st);
@@ -138,7 +138,7 @@ kk_store_reviewer_update(kk_store *st, const char *name, const char *hash, int d
 		rc = store_run(st, NULL, err, "DELETE FROM sessions WHERE reviewer_id = "
 		    "(SELECT id FROM reviewers WHERE name = ?)", "s", name);
 	if (rc == 0)
-		rc = audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, NULL, 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -275,7 +275,7 @@ kk_store_orgrec_create(kk_store *st, const kk_orgrec *in, const kk_auditrec *a,
 		    in->authorizer_email, a->at);
 		if (rc == 0) {
 			*id = sqlite3_last_insert_rowid(st->db);
-			rc = audit_insert(st, a, "org", *id, err);
+			rc = store_audit_insert(st, a, "org", *id, err);
 		}
 		rc = store_end(st, rc, err);
 	}
@@ -370,7 +370,7 @@ kk_store_orgrec_update(kk_store *st, const kk_orgrec *old, const kk_orgrec *in, 
 		    "verified_by = NULL, verified_at = NULL, approved_by = NULL, "
 		    "approved_at = NULL, expires = NULL WHERE id = ?", "I", in->id);
 	if (rc == 0)
-		rc = audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, NULL, 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -426,7 +426,7 @@ kk_store_org_decide(kk_store *st, int64_t id, kk_org_op op, int64_t actor, time_
 	if (rc == 0 && changes == 0)
 		rc = explain_org(st, id, err);
 	if (rc == 0)
-		rc = audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, NULL, 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -460,7 +460,7 @@ kk_store_evidence_add(kk_store *st, const kk_evidence *in, int64_t actor,
 		    "WHERE id = ? AND status = 'submitted'", "I", in->org_id);
 	}
 	if (rc == 0)
-		rc = audit_insert(st, &rec, NULL, 0, err);
+		rc = store_audit_insert(st, &rec, NULL, 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -545,7 +545,7 @@ kk_store_eab_add(kk_store *st, const char *kid, const char *hmac_key, int64_t or
 		    "created, created_by) VALUES (?, ?, ?, ?, ?)", "ssITs", kid, hmac_key, org_id,
 		    a->at, a->actor);
 		if (rc == 0)
-			rc = audit_insert(st, a, NULL, 0, err);
+			rc = store_audit_insert(st, a, NULL, 0, err);
 		rc = store_end(st, rc, err);
 	}
 	store_unlock(st);
@@ -580,7 +580,7 @@ kk_store_eab_revoke(kk_store *st, const char *kid, const kk_auditrec *a, kk_err 
 	if (rc == 0 && changes == 0)
 		rc = explain_eab(st, kid, err);
 	if (rc == 0)
-		rc = audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, NULL, 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -662,7 +662,7 @@ kk_store_task_phone(kk_store *st, const kk_task *in, const kk_auditrec *a, int64
 	*created = rc == 0 && changes == 1;
 	if (*created) {
 		*id = sqlite3_last_insert_rowid(st->db);
-		rc = audit_insert(st, a, "task", *id, err);
+		rc = store_audit_insert(st, a, "task", *id, err);
 	} else if (rc == 0 &&
 	    (rc = store_get_int64(st, id, err, "SELECT id FROM review_tasks WHERE "
 	    "challenge_id = ?", "I", in->challenge_id)) == 0) {
@@ -756,7 +756,7 @@ task_set(kk_store *st, int64_t id, const char *want, int64_t actor, const char *
 	if (rc == 0 && changes == 0)
 		rc = kk_err_set(err, KK_ERR_CONFLICT, "task %lld is not %s", (long long)id, want);
 	if (rc == 0)
-		rc = audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, NULL, 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);

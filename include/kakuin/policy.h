@@ -88,6 +88,8 @@ typedef struct kk_policy {
 	kk_schedule org_reuse;     /* days verified organization data may be reused */
 	int session_minutes;       /* reviewer web UI sessions */
 	int retry_after_seconds;   /* Retry-After of an order held for review */
+	int review_new_domains;    /* hold orders for registrable domains not yet accepted
+	                            * for the organization until a reviewer looks */
 
 	/* The organization `kakuin init` creates for dev mode */
 	char dev_org_name[128];

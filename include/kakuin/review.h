@@ -138,6 +138,15 @@ int kk_review_org_revet(kk_review *rv, int64_t actor, int64_t org_id, const char
  * KK_ERR_UNAUTHORIZED with the reviewer's reason) or a store failure (other kinds). */
 int kk_review_org_issuable(kk_review *rv, int64_t org_id, time_t now, kk_err *why);
 
+/* Orders held for a reviewer's look (policy ov.review_new_domains; CP 4.2): 1 when
+ * every registrable domain (Public Suffix List) of names (without "*.") was accepted for
+ * org_id before; otherwise one "order" task per order decides: 0 while it is open (why
+ * says what waits for whom), 1 once a reviewer accepted it (the domains are then
+ * accepted for the organization), -1 KK_ERR_UNAUTHORIZED with the reviewer's note when
+ * refused (other kinds: a store failure). */
+int kk_review_order_check(kk_review *rv, int64_t order_id, int64_t org_id,
+    const char *const *names, size_t n, kk_err *why);
+
 /* ---- audit log ---- */
 typedef struct kk_audit {
 	int64_t id;
@@ -172,7 +181,8 @@ typedef struct kk_task {
 	char kind[8];          /* phone | order */
 	char status[8];        /* open | done */
 	int64_t org_id, order_id, challenge_id;
-	char domain[256], phone[64], random_value[128], br_method[24];
+	char domain[1024];     /* phone: the name; order: the registrable domains to accept */
+	char phone[64], random_value[128], br_method[24];
 	char outcome[8];       /* success | failure | "" */
 	char note[256];
 	char done_by_name[64];
@@ -189,7 +199,8 @@ int kk_review_task_list(kk_review *rv, const char *status, kk_task **out, size_t
 int kk_review_task_get(kk_review *rv, int64_t id, kk_task *out, kk_err *err);
 /* Records the outcome of an open task. For a phone task this finishes its challenge (and
  * authorization) valid or invalid, with the validation record (BR method of the task,
- * what was checked: the number called). note is required for a failure. */
+ * what was checked: the number called); an accepted order task accepts its domains for
+ * the organization. note is required for a failure. */
 int kk_review_task_complete(kk_review *rv, int64_t actor, int64_t id, int success,
     const char *note, kk_err *err);
 

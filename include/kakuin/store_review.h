@@ -124,4 +124,17 @@ int kk_store_task_complete(kk_store *st, int64_t id, int64_t actor, const char *
 /* Undoes kk_store_task_complete (done -> open) when the step after it failed. */
 int kk_store_task_reopen(kk_store *st, int64_t id, const kk_auditrec *a, kk_err *err);
 
+/* ---- orders held for review (src/store_review_orders.c) ---- */
+/* Which of domains (registrable domains) were never accepted for org_id: written space-
+ * separated into missing, counted in *n_missing. */
+int kk_store_org_domains_missing(kk_store *st, int64_t org_id, const char *const *domains,
+    size_t n, char *missing, size_t missing_len, size_t *n_missing, kk_err *err);
+/* Accepts the space-separated domains for org_id (idempotent). */
+int kk_store_org_domains_add(kk_store *st, int64_t org_id, const char *domains,
+    int64_t task_id, time_t now, kk_err *err);
+/* The order's review task, created open for domains (with a's audit row, a->object NULL)
+ * unless the order has one. */
+int kk_store_task_order(kk_store *st, int64_t order_id, int64_t org_id, const char *domains,
+    const kk_auditrec *a, kk_task *out, kk_err *err);
+
 #endif

@@ -203,7 +203,7 @@ mkdir -p "$cb"
 certbot_run --eab-kid "$KID" --eab-hmac-key "$HMAC" -d reject.ov.example.jp \
     >"$cb/out.log" 2>&1 &
 cbpid=$!
-wait_log "order [0-9]+ held: organization of account" 60 || true
+wait_log "order [0-9]+ held for review" 60 || true
 as alice org reject "$org3" --reason "registry shows the company was dissolved" \
     </dev/null >/dev/null || fail "alice rejects"
 wait "$cbpid" && fail "certbot got a certificate for a rejected organization"

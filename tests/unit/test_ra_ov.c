@@ -304,6 +304,145 @@ test_phone_methods(void **state)
 	assert_int_equal(kk_store_check(kk_ra_store(ra), &e), 0);
 }
 
+/* An account of a new organization that two reviewers approved. */
+static void
+ov_approved_account(const char *org_name, const char *thumb, kk_account *out)
+{
+	kk_account b = { 0 };
+	int64_t org = ov_org(org_name);
+	kk_err e;
+
+	assert_int_equal(kk_review_org_verify(rv, rev_a, org, NULL, &e), 0);
+	assert_int_equal(kk_review_org_approve(rv, rev_b, org, NULL, &e), 0);
+	b.jwk = "{}";
+	b.thumbprint = (char *)thumb;
+	b.contact = "[]";
+	b.org_id = org;
+	assert_int_equal(kk_store_account_create(kk_ra_store(ra), &b, &e), 0);
+	assert_int_equal(kk_ra_account(ra, b.id, out, &e), 0);
+}
+
+/* Finalizes a one-name order of acct (validated by TEST_REC) and returns its id. */
+static int64_t
+ov_finalize(kk_account *acct, const char *name)
+{
+	char json[200];
+	unsigned char *csr;
+	size_t len;
+	kk_order o;
+	int64_t id;
+	kk_err e;
+
+	snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}",
+	    name);
+	new_order(acct, json, &o);
+	validate_ok(o.authz_ids[0]);
+	csr = make_csr(&name, 1, &len);
+	assert_int_equal(kk_ra_finalize(ra, acct, ACCT1_URL, o.id, csr, len, &e), 0);
+	id = o.id;
+	free(csr);
+	kk_order_clear(&o);
+	return id;
+}
+
+/* The open order task of order_id, or fails. */
+static kk_task
+ov_order_task(int64_t order_id)
+{
+	kk_task *t = NULL, found;
+	size_t n = 0, i;
+	kk_err e;
+
+	memset(&found, 0, sizeof(found));
+	assert_int_equal(kk_review_task_list(rv, "open", &t, &n, &e), 0);
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].kind, "order") == 0 && t[i].order_id == order_id)
+			found = t[i];
+	free(t);
+	assert_int_equal(found.order_id, order_id);
+	return found;
+}
+
+/* Waits until the sweeper moved order id out of processing; its status must be want. */
+static void
+ov_wait_order(kk_account *acct, int64_t id, const char *want)
+{
+	int i;
+
+	for (i = 0; i < 100; i++) {
+		kk_order cur;
+		kk_err e;
+		int done;
+
+		assert_int_equal(kk_ra_order(ra, acct, id, &cur, &e), 0);
+		done = strcmp(cur.status, "processing") != 0;
+		if (done)
+			assert_string_equal(cur.status, want);
+		kk_order_clear(&cur);
+		if (done)
+			return;
+		usleep(100000);
+	}
+	fail_msg("order %lld still processing", (long long)id);
+}
+
+/* Policy ov.review_new_domains: an approved organization's order for a registrable
+ * domain (Public Suffix List: example.co.jp under co.jp) no reviewer accepted yet waits
+ * for an order task; acceptance issues it and covers later orders for names under the
+ * same domain (also wildcards); a refusal makes the order invalid with the note. */
+static void
+test_order_review(void **state)
+{
+	char docs[600];
+	kk_account acct;
+	kk_task t;
+	int64_t id;
+	kk_err e;
+
+	(void)state;
+	ov_setup();
+	/* restart the RA with the policy switch on (the RA keeps its own copy) */
+	kk_review_close(rv);
+	kk_ra_close(ra);
+	cfg.policy.review_new_domains = 1;
+	assert_int_equal(kk_ra_open(&ra, &cfg, &e), 0);
+	snprintf(docs, sizeof(docs), "%s/documents", dir);
+	assert_int_equal(kk_review_open(&rv, kk_ra_store(ra), &cfg.policy, docs, &e), 0);
+
+	ov_approved_account("Review Domains K.K.", "thumb-rd", &acct);
+	id = ov_finalize(&acct, "www.shop.example.co.jp");
+	expect_status(&acct, id, "processing");
+	t = ov_order_task(id);
+	assert_string_equal(t.domain, "example.co.jp");
+	assert_int_equal(t.org_id, acct.org_id);
+	/* a reviewer role is enough; a refusal needs a note */
+	assert_int_equal(kk_review_task_complete(rv, rev_a, t.id, 0, NULL, &e), -1);
+	assert_int_equal(kk_review_task_complete(rv, rev_a, t.id, 1, "the organization's shop "
+	    "domain", &e), 0);
+	ov_wait_order(&acct, id, "valid");
+	/* accepted: later orders under example.co.jp are issued at finalize */
+	id = ov_finalize(&acct, "api.example.co.jp");
+	expect_status(&acct, id, "valid");
+	id = ov_finalize(&acct, "*.wild.example.co.jp");
+	expect_status(&acct, id, "valid");
+	/* another registrable domain waits again; refused -> invalid with the note */
+	id = ov_finalize(&acct, "unrelated.example.org");
+	t = ov_order_task(id);
+	assert_string_equal(t.domain, "example.org");
+	assert_int_equal(kk_review_task_complete(rv, rev_a, t.id, 0, "not the organization's "
+	    "domain", &e), 0);
+	ov_wait_order(&acct, id, "invalid");
+	{
+		kk_order o;
+
+		assert_int_equal(kk_ra_order(ra, &acct, id, &o, &e), 0);
+		assert_non_null(strstr(o.error, "not the organization's domain"));
+		kk_order_clear(&o);
+	}
+	kk_account_clear(&acct);
+	assert_int_equal(kk_store_check(kk_ra_store(ra), &e), 0);
+}
+
 static void
 test_accounts_exist(void **state)
 {
@@ -319,6 +458,7 @@ main(void)
 		cmocka_unit_test(test_accounts_exist),
 		cmocka_unit_test(test_ov_eab_and_held_orders),
 		cmocka_unit_test(test_phone_methods),
+		cmocka_unit_test(test_order_review),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
