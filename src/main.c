@@ -11,12 +11,12 @@
 #include "kakuin/review.h"
 #include "kakuin/store.h"
 #include "kakuin/util.h"
+#include "cli.h"
 #include "review_web.h"
 #include "server.h"
 #include "wfe.h"
 
 /* `kakuin review ...` (src/main_review.c); argv[0] is "review". */
-int kk_review_main(int argc, char **argv);
 
 typedef struct opts {
 	const char *data_dir, *policy, *listen, *resolver, *tls_cert, *tls_key, *public_base;
@@ -105,12 +105,6 @@ parse_opts(int argc, char **argv, opts *o)
 	return 0;
 }
 
-static int
-fail(const char *what, const kk_err *e)
-{
-	fprintf(stderr, "kakuin: %s: %s\n", what, e->detail);
-	return 1;
-}
 
 static int
 cmd_init(const opts *o)
@@ -123,9 +117,9 @@ cmd_init(const opts *o)
 
 	kk_paths_init(&paths, o->data_dir);
 	if (kk_policy_load(o->policy, &pol, &e) != 0)
-		return fail("policy", &e);
+		return kk_cli_fail("policy", &e);
 	if (kk_mkdirs(o->data_dir, 0700, &e) != 0 || kk_store_open(&st, paths.db, &e) != 0)
-		return fail("store", &e);
+		return kk_cli_fail("store", &e);
 	def.id = 1;
 	def.name = pol.dev_org_name;
 	def.unit = pol.dev_org_unit;
@@ -133,11 +127,11 @@ cmd_init(const opts *o)
 	def.state = pol.dev_org_state;
 	if (kk_store_org_ensure_default(st, &def, &e) != 0) {
 		kk_store_close(st);
-		return fail("organization", &e);
+		return kk_cli_fail("organization", &e);
 	}
 	kk_store_close(st);
 	if (kk_ca_init(&paths, &pol, &e) != 0)
-		return fail("CA hierarchy", &e);
+		return kk_cli_fail("CA hierarchy", &e);
 	printf("kakuin: data directory %s is ready\n  root CA:  %s\n  chain:    %s\n"
 	    "  TLS CA:   %s (trust this for the ACME listener)\n", o->data_dir, paths.root_pem,
 	    paths.chain_pem, paths.tls_ca_pem);
@@ -213,11 +207,11 @@ cmd_serve(const opts *o)
 		return 1;
 	}
 	if (kk_policy_load(o->policy, &cfg.policy, &e) != 0)
-		return fail("policy", &e);
+		return kk_cli_fail("policy", &e);
 	if (o->public_base != NULL)
 		kk_policy_set_public_base(&cfg.policy, o->public_base);
 	if (parse_resolver(o->resolver, &cfg.va, &e) != 0)
-		return fail("--dns-resolver", &e);
+		return kk_cli_fail("--dns-resolver", &e);
 	cfg.va.http01_port = o->http01_port;
 	cfg.va.timeout_sec = 10;
 	cfg.workers = o->workers;
@@ -240,14 +234,14 @@ cmd_serve(const opts *o)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	snprintf(base, sizeof(base), "https://%s", o->listen);
 	if (kk_ra_open(&ra, &cfg, &e) != 0) {
-		fail("start", &e);
+		kk_cli_fail("start", &e);
 		goto out;
 	}
 	cert = o->tls_cert ? o->tls_cert : cfg.paths.tls_cert_pem;
 	key = o->tls_key ? o->tls_key : cfg.paths.tls_key_pem;
 	if (kk_wfe_new(&w, ra, base, &e) != 0 ||
 	    kk_server_start(&srv, w, o->listen, cert, key, o->threads, &e) != 0) {
-		fail("start", &e);
+		kk_cli_fail("start", &e);
 		goto out;
 	}
 	kk_log("info", "main", "ACME directory at %s/directory (http-01 port %d, resolver %s)", base,
@@ -259,7 +253,7 @@ cmd_serve(const opts *o)
 	    kk_review_web_new(&web, rv, &e) != 0 ||
 	    kk_server_start_handler(&ui, kk_review_web_handle, web, KK_WEB_MAX_BODY,
 		o->review_listen, cert, key, 1, &e) != 0)) {
-		fail("review UI", &e);
+		kk_cli_fail("review UI", &e);
 		goto out;
 	}
 	if (ui != NULL)
@@ -292,7 +286,7 @@ open_existing_store(const opts *o, kk_store **st)
 		return 1;
 	}
 	if (kk_store_open(st, paths.db, &e) != 0)
-		return fail("store", &e);
+		return kk_cli_fail("store", &e);
 	return 0;
 }
 
@@ -317,7 +311,7 @@ cmd_org(const char *sub, const opts *o)
 			goto out;
 		}
 		if (kk_store_org_update(st, &upd, &e) != 0) {
-			fail("org set", &e);
+			kk_cli_fail("org set", &e);
 			goto out;
 		}
 	} else if (strcmp(sub, "show") != 0) {
@@ -325,7 +319,7 @@ cmd_org(const char *sub, const opts *o)
 		goto out;
 	}
 	if (kk_store_org_get(st, 1, &org, &e) != 0) {
-		fail("org", &e);
+		kk_cli_fail("org", &e);
 		goto out;
 	}
 	printf("O=%s\nOU=%s\nL=%s\nST=%s\n", org.name, org.unit ? org.unit : "", org.locality,
@@ -350,7 +344,7 @@ cmd_check(const opts *o)
 	version = kk_store_schema_version(st);
 	kk_store_close(st);
 	if (rc != 0)
-		return fail("store check", &e);
+		return kk_cli_fail("store check", &e);
 	printf("kakuin: store is consistent (schema version %d)\n", version);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include "kakuin/clock.h"
 #include "kakuin/review.h"
 #include "kakuin/util.h"
+#include "cli.h"
 
 /* the organization fields, in the order of org_field[] below */
 enum { OF_NAME, OF_UNIT, OF_LOCALITY, OF_STATE, OF_REG, OF_ADDRESS, OF_PHONE, OF_APPL,
@@ -120,8 +121,8 @@ parse_ropts(int argc, char **argv, ropts *o)
 	return 0;
 }
 
-static int
-fail(const char *what, const kk_err *e)
+int
+kk_cli_fail(const char *what, const kk_err *e)
 {
 	fprintf(stderr, "kakuin: %s: %s\n", what, e->detail);
 	return 1;
@@ -203,7 +204,7 @@ sign_in(rctx *c, int required)
 	rc = kk_review_login(c->rv, c->o.as, pw, &r, &e);
 	memset(pw, 0, sizeof(pw));
 	if (rc != 0)
-		return fail(c->o.as, &e);
+		return kk_cli_fail(c->o.as, &e);
 	c->actor = r.id;
 	snprintf(c->actor_name, sizeof(c->actor_name), "%s", r.name);
 	return 0;
@@ -234,7 +235,7 @@ cmd_user(rctx *c, const char *verb)
 
 	if (strcmp(verb, "list") == 0) {
 		if (kk_review_user_list(c->rv, &list, &n, &e) != 0)
-			return fail("user list", &e);
+			return kk_cli_fail("user list", &e);
 		for (i = 0; i < n; i++)
 			printf("%lld %s %s%s\n", (long long)list[i].id, list[i].name,
 			    kk_role_name(list[i].role), list[i].disabled ? " (disabled)" : "");
@@ -245,7 +246,7 @@ cmd_user(rctx *c, const char *verb)
 		return 1;
 	if (strcmp(verb, "disable") == 0) {
 		if (kk_review_user_disable(c->rv, c->actor, c->o.pos[0], &e) != 0)
-			return fail("user disable", &e);
+			return kk_cli_fail("user disable", &e);
 		printf("user %s disabled\n", c->o.pos[0]);
 		return 0;
 	}
@@ -261,7 +262,7 @@ cmd_user(rctx *c, const char *verb)
 		rc = kk_review_user_password(c->rv, c->actor, c->o.pos[0], pw, &e);
 	memset(pw, 0, sizeof(pw));
 	if (rc != 0)
-		return fail(c->o.pos[0], &e);
+		return kk_cli_fail(c->o.pos[0], &e);
 	if (id != 0)
 		printf("user %s (%s) id %lld\n", c->o.pos[0], c->o.role, (long long)id);
 	else
@@ -334,7 +335,7 @@ org_show(rctx *c, int64_t id)
 	    kk_review_evidence_list(c->rv, id, &ev, &n, &e) != 0 ||
 	    kk_review_audit_list(c->rv, obj, 50, &au, &na, &e) != 0) {
 		free(ev);
-		return fail(obj, &e);
+		return kk_cli_fail(obj, &e);
 	}
 	printf("org %lld\n  %-17s %s%s\n", (long long)o.id, "status:", o.status,
 	    o.dev ? " (dev-mode organization, approved by policy)" : "");
@@ -381,7 +382,7 @@ org_list(rctx *c)
 	kk_err e;
 
 	if (kk_review_org_list(c->rv, c->o.status, c->o.search, &list, &n, &e) != 0)
-		return fail("org list", &e);
+		return kk_cli_fail("org list", &e);
 	for (i = 0; i < n; i++)
 		printf("%lld %s %s%s%s%s\n", (long long)list[i].id, list[i].status, list[i].name,
 		    list[i].reg_number[0] ? " (" : "", list[i].reg_number,
@@ -411,7 +412,7 @@ org_evidence(rctx *c, int64_t id)
 		return bad("--kind, --source or --reference is too long");
 	if (c->o.document != NULL) {
 		if (kk_file_read(c->o.document, 10 * 1024 * 1024 + 1, &doc, &len, &e) != 0)
-			return fail(c->o.document, &e);
+			return kk_cli_fail(c->o.document, &e);
 		base = strrchr(c->o.document, '/');
 		snprintf(ev.doc_name, sizeof(ev.doc_name), "%s", base ? base + 1 : c->o.document);
 	}
@@ -419,7 +420,7 @@ org_evidence(rctx *c, int64_t id)
 	    &e);
 	free(doc);
 	if (rc != 0)
-		return fail("org evidence", &e);
+		return kk_cli_fail("org evidence", &e);
 	printf("evidence %lld\n", (long long)eid);
 	return 0;
 }
@@ -443,9 +444,9 @@ org_decide(rctx *c, const char *verb, int64_t id)
 	if (rc == 1)
 		return 1;
 	if (rc != 0)
-		return fail(verb, &e);
+		return kk_cli_fail(verb, &e);
 	if (kk_review_org_get(c->rv, id, &o, &e) != 0)
-		return fail("org", &e);
+		return kk_cli_fail("org", &e);
 	printf("org %lld %s by %s: %s\n", (long long)id, strcmp(verb, "revet") == 0 ?
 	    "sent back for re-vetting" : strcmp(verb, "verify") == 0 ? "verified" : strcmp(verb,
 	    "approve") == 0 ? "approved" : "rejected", c->actor_name, o.status);
@@ -467,7 +468,7 @@ cmd_org(rctx *c, const char *verb)
 		    sign_in(c, 0) != 0)
 			return 1;
 		if (kk_review_org_create(c->rv, c->actor, &o, &id, &e) != 0)
-			return fail("org create", &e);
+			return kk_cli_fail("org create", &e);
 		printf("org %lld\n", (long long)id);
 		return 0;
 	}
@@ -489,12 +490,12 @@ cmd_org(rctx *c, const char *verb)
 	if (strcmp(verb, "update") != 0)
 		return org_decide(c, verb, id);
 	if (kk_review_org_get(c->rv, id, &o, &e) != 0)
-		return fail("org", &e);
+		return kk_cli_fail("org", &e);
 	if (set_fields(c, &o) != 0)
 		return 1;
 	if (kk_review_org_update(c->rv, c->actor, &o, &e) != 0 ||
 	    kk_review_org_get(c->rv, id, &o, &e) != 0)
-		return fail("org update", &e);
+		return kk_cli_fail("org update", &e);
 	printf("org %lld updated: %s\n", (long long)id, o.status);
 	return 0;
 }
@@ -514,7 +515,7 @@ cmd_eab(rctx *c, const char *verb)
 		return bad("--org takes an organization id");
 	if (strcmp(verb, "list") == 0) {
 		if (kk_review_eab_list(c->rv, org, &list, &n, &e) != 0)
-			return fail("eab list", &e);
+			return kk_cli_fail("eab list", &e);
 		for (i = 0; i < n; i++) {
 			kk_time_format(list[i].created, t);
 			kk_time_format(list[i].last_used, u);
@@ -532,7 +533,7 @@ cmd_eab(rctx *c, const char *verb)
 		if (need_pos(c, 0, "no arguments") != 0 || sign_in(c, 1) != 0)
 			return 1;
 		if (kk_review_eab_create(c->rv, c->actor, org, kid, hmac, &e) != 0)
-			return fail("eab create", &e);
+			return kk_cli_fail("eab create", &e);
 		printf("kid: %s\nhmac: %s\n(the HMAC key is shown only this once)\n", kid, hmac);
 		memset(hmac, 0, sizeof(hmac));
 		return 0;
@@ -542,7 +543,7 @@ cmd_eab(rctx *c, const char *verb)
 	if (need_pos(c, 1, "an EAB key id") != 0 || sign_in(c, 1) != 0)
 		return 1;
 	if (kk_review_eab_revoke(c->rv, c->actor, c->o.pos[0], &e) != 0)
-		return fail("eab revoke", &e);
+		return kk_cli_fail("eab revoke", &e);
 	printf("eab %s revoked\n", c->o.pos[0]);
 	return 0;
 }
@@ -560,7 +561,7 @@ cmd_task(rctx *c, const char *verb)
 
 	if (strcmp(verb, "list") == 0) {
 		if (kk_review_task_list(c->rv, c->o.status, &list, &n, &e) != 0)
-			return fail("task list", &e);
+			return kk_cli_fail("task list", &e);
 		for (i = 0; i < n; i++)
 			printf("%lld %s %s org %lld: %s%s%s (BR %s, value %s)%s%s\n",
 			    (long long)list[i].id, list[i].kind, list[i].status,
@@ -584,7 +585,7 @@ cmd_task(rctx *c, const char *verb)
 		return 1;
 	if (kk_review_task_complete(c->rv, c->actor, id, success, c->o.note, &e) != 0 ||
 	    kk_review_task_get(c->rv, id, &t, &e) != 0)
-		return fail("task done", &e);
+		return kk_cli_fail("task done", &e);
 	printf("task %lld %s: %s by %s\n", (long long)id, t.status, t.outcome, t.done_by_name);
 	return 0;
 }
@@ -622,11 +623,11 @@ kk_review_main(int argc, char **argv)
 	}
 	snprintf(docs, sizeof(docs), "%s/documents", c.o.data_dir);
 	if (kk_policy_load(c.o.policy, &c.pol, &e) != 0)
-		return fail("policy", &e);
+		return kk_cli_fail("policy", &e);
 	if (kk_store_open(&c.st, paths.db, &e) != 0)
-		return fail("store", &e);
+		return kk_cli_fail("store", &e);
 	if (kk_review_open(&c.rv, c.st, &c.pol, docs, &e) != 0) {
-		fail("review", &e);
+		kk_cli_fail("review", &e);
 		goto out;
 	}
 	if (strcmp(group, "user") == 0)

@@ -4,15 +4,10 @@
 //   KK_UI_BASE https://127.0.0.1:PORT, KK_UI_ORG the organization id,
 //   KK_UI_A, KK_UI_A_PASS the reviewer; KK_UI_B, KK_UI_B_PASS the approver.
 // Prints PASS:/FAIL: lines and "N passed, N failed"; exits 1 on any failure.
-import { launch, login, submit, text } from './browser.mjs';
+import { check, finish, launch, login, submit, text } from './browser.mjs';
 
 const E = process.env;
 const BASE = E.KK_UI_BASE, ORG = E.KK_UI_ORG;
-let passed = 0, failed = 0;
-function check(ok, what, extra = '') {
-	ok ? passed++ : failed++;
-	console.log(`${ok ? 'PASS' : 'FAIL'}: ${what}${!ok && extra ? ` (${extra})` : ''}`);
-}
 
 async function step(page, who, pass, form, want) {
 	const resp = await login(page, BASE, who, pass);
@@ -39,5 +34,4 @@ try {
 } finally {
 	await browser.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

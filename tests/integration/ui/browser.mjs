@@ -1,5 +1,5 @@
 // Shared by the headless-Chromium scripts: start the browser, read elements, submit forms,
-// log in to kakuin's reviewer UI.
+// log in to kakuin's reviewer UI, count PASS/FAIL lines.
 import puppeteer from 'puppeteer-core';
 
 export function launch() {
@@ -29,4 +29,17 @@ export async function login(page, base, name, pass) {
 	await page.type('#name', name);
 	await page.type('#password', pass);
 	return submit(page, 'form[action="/login"]');
+}
+
+let passed = 0, failed = 0;
+// One PASS:/FAIL: line; lib.sh folds the closing "N passed, N failed" into its counts.
+export function check(ok, what, extra = '') {
+	ok ? passed++ : failed++;
+	console.log(`${ok ? 'PASS' : 'FAIL'}: ${what}${!ok && extra ? ` (${extra})` : ''}`);
+}
+
+// Prints the closing line and exits 1 on any failure.
+export function finish() {
+	console.log(`${passed} passed, ${failed} failed`);
+	process.exit(failed ? 1 : 0);
 }

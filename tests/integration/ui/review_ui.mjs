@@ -9,7 +9,7 @@
 //   KK_UI_XSS       one whose name is <script>alert(1)</script>...
 //   KK_UI_A, KK_UI_A_PASS  a reviewer; KK_UI_B, KK_UI_B_PASS  an approver
 // Prints PASS:/FAIL: lines and "N passed, N failed"; exits 1 on any failure.
-import { exists, launch, login as loginAt, submit, text } from './browser.mjs';
+import { check, exists, finish, launch, login as loginAt, submit, text } from './browser.mjs';
 
 const env = (k) => {
 	if (!process.env[k]) {
@@ -23,16 +23,6 @@ const ORG = env('KK_UI_ORG'), ORG2 = env('KK_UI_ORG2'), XSS = env('KK_UI_XSS');
 const A = env('KK_UI_A'), A_PASS = env('KK_UI_A_PASS');
 const B = env('KK_UI_B'), B_PASS = env('KK_UI_B_PASS');
 
-let passed = 0, failed = 0;
-function check(ok, what, extra = '') {
-	if (ok) {
-		passed++;
-		console.log(`PASS: ${what}`);
-	} else {
-		failed++;
-		console.log(`FAIL: ${what}${extra ? ` (${extra})` : ''}`);
-	}
-}
 
 const login = (page, name, pass) => loginAt(page, BASE, name, pass);
 
@@ -191,5 +181,4 @@ try {
 } finally {
 	await browser.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();

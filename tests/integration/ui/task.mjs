@@ -5,15 +5,10 @@
 //   reviewer, KK_UI_PHONE and KK_UI_RANDOM what the page must show,
 //   KK_UI_OUTCOME success|failure, KK_UI_NOTE the note.
 // Prints PASS:/FAIL: lines and "N passed, N failed"; exits 1 on any failure.
-import { launch, login, submit, text } from './browser.mjs';
+import { check, finish, launch, login, submit, text } from './browser.mjs';
 
 const E = process.env;
 const BASE = E.KK_UI_BASE, TASK = E.KK_UI_TASK;
-let passed = 0, failed = 0;
-function check(ok, what, extra = '') {
-	ok ? passed++ : failed++;
-	console.log(`${ok ? 'PASS' : 'FAIL'}: ${what}${!ok && extra ? ` (${extra})` : ''}`);
-}
 
 const browser = await launch();
 try {
@@ -39,5 +34,4 @@ try {
 } finally {
 	await browser.close();
 }
-console.log(`${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);
+finish();
