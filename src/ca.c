@@ -4,7 +4,6 @@
  * before the RA stores it; only then does the token sign it. The token never sees a
  * TBS that was not linted, and no CA private key is ever in this process.
  */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/conf.h>
@@ -12,160 +11,9 @@
 #include <openssl/x509v3.h>
 #include "kakuin/ca.h"
 #include "kakuin/util.h"
+#include "ca_internal.h"
 
 #define PEM_MAX (1024 * 1024)
-#define TBS_MAX (512 * 1024)
-
-struct kk_ca {
-	kk_policy pol;
-	kk_signer *signer;
-	X509 *issuing;
-	time_t issuing_not_after;
-	char *chain_pem;
-};
-
-/* sha256WithRSAEncryption with NULL parameters (RFC 4055 5, RFC 5280 4.1.1.2) */
-static const unsigned char sha256_rsa_algid[] = {
-	0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00
-};
-
-static pthread_once_t throwaway_once = PTHREAD_ONCE_INIT;
-static EVP_PKEY *throwaway; /* per-process lint key, never trusted by anyone */
-
-static void
-throwaway_init(void)
-{
-	throwaway = EVP_RSA_gen(2048);
-}
-
-/* The per-process throwaway RSA key for linting (and for setting the TBS's algorithm
- * identifier). Borrowed for the life of the process; NULL if generation failed. */
-static EVP_PKEY *
-throwaway_key(void)
-{
-	pthread_once(&throwaway_once, throwaway_init);
-	return throwaway;
-}
-
-/* Octets of a DER length (X.690 8.1.3); n < 2^24. */
-static size_t
-der_len_size(size_t n)
-{
-	return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 4;
-}
-
-static unsigned char *
-der_put_header(unsigned char *p, unsigned char tag, size_t n)
-{
-	size_t k = der_len_size(n);
-
-	*p++ = tag;
-	if (k == 1) {
-		*p++ = (unsigned char)n;
-		return p;
-	}
-	*p++ = (unsigned char)(0x80 | (k - 1));
-	while (--k > 0)
-		*p++ = (unsigned char)(n >> (8 * (k - 1)));
-	return p;
-}
-
-/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT
- * STRING } (RFC 5280 4.1). Caller frees *der. */
-static int
-assemble(const unsigned char *tbs, size_t tbs_len, const unsigned char *sig, size_t sig_len,
-    unsigned char **der, size_t *der_len, kk_err *err)
-{
-	size_t bits = 1 + der_len_size(sig_len + 1) + sig_len + 1;
-	size_t body = tbs_len + sizeof(sha256_rsa_algid) + bits;
-	unsigned char *buf, *p;
-
-	if ((buf = kk_malloc(1 + der_len_size(body) + body)) == NULL)
-		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
-	p = der_put_header(buf, 0x30, body);
-	memcpy(p, tbs, tbs_len);
-	p += tbs_len;
-	memcpy(p, sha256_rsa_algid, sizeof(sha256_rsa_algid));
-	p += sizeof(sha256_rsa_algid);
-	p = der_put_header(p, 0x03, sig_len + 1);
-	*p++ = 0; /* no unused bits */
-	memcpy(p, sig, sig_len);
-	p += sig_len;
-	*der = buf;
-	*der_len = (size_t)(p - buf);
-	return 0;
-}
-
-/* Has the token sign tbs with label, assembles the certificate and checks it parses
- * and verifies with pub. Caller frees *der and, if x_out is not NULL, *x_out. */
-static int
-sign_tbs(kk_signer *s, const char *label, EVP_PKEY *pub, const unsigned char *tbs,
-    size_t tbs_len, unsigned char **der, size_t *der_len, X509 **x_out, kk_err *err)
-{
-	unsigned char *sig = NULL, *buf = NULL;
-	const unsigned char *p;
-	size_t sig_len = 0, len = 0;
-	X509 *x = NULL;
-	int rc = -1;
-
-	if (tbs_len == 0 || tbs_len > TBS_MAX)
-		return kk_err_set(err, KK_ERR_INTERNAL, "TBS certificate of %zu bytes", tbs_len);
-	if (kk_signer_sign(s, label, tbs, tbs_len, &sig, &sig_len, err) != 0 ||
-	    assemble(tbs, tbs_len, sig, sig_len, &buf, &len, err) != 0)
-		goto out;
-	p = buf;
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != buf + len) {
-		kk_err_set(err, KK_ERR_INTERNAL, "signed certificate does not parse");
-		goto out;
-	}
-	/* X509_verify also requires the outer and inner algorithm identifiers to match */
-	if (X509_verify(x, pub) != 1) {
-		kk_err_set(err, KK_ERR_INTERNAL, "token signature by %s does not verify", label);
-		goto out;
-	}
-	*der = buf;
-	*der_len = len;
-	buf = NULL;
-	if (x_out != NULL) {
-		*x_out = x;
-		x = NULL;
-	}
-	rc = 0;
-out:
-	if (rc != 0)
-		kk_err_append_openssl(err);
-	free(sig);
-	free(buf);
-	X509_free(x);
-	return rc;
-}
-
-int
-kk_ca_sign_x509(kk_signer *s, const char *label, X509 *cert, X509 **out, kk_err *err)
-{
-	EVP_PKEY *pub = NULL, *tk = throwaway_key();
-	unsigned char *tbs = NULL, *der = NULL;
-	size_t der_len = 0;
-	int tbs_len, rc = -1;
-
-	/* Signing with the throwaway key sets both algorithm identifiers exactly as the
-	 * token's signature needs them; the token then signs the same TBS bytes. */
-	if (tk == NULL || X509_sign(cert, tk, EVP_sha256()) <= 0 ||
-	    (tbs_len = i2d_re_X509_tbs(cert, &tbs)) <= 0) {
-		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode the TBS certificate");
-		kk_err_append_openssl(err);
-		goto out;
-	}
-	if (kk_signer_public_key(s, label, &pub, err) != 0 ||
-	    sign_tbs(s, label, pub, tbs, (size_t)tbs_len, &der, &der_len, out, err) != 0)
-		goto out;
-	rc = 0;
-out:
-	OPENSSL_free(tbs);
-	free(der);
-	EVP_PKEY_free(pub);
-	return rc;
-}
 
 int
 kk_ca_add_ext(X509 *cert, X509 *issuer, int nid, const char *value, kk_err *err)
@@ -381,10 +229,8 @@ out:
 	return rc;
 }
 
-/* certificatePolicies: the CP OID with the CPS URI qualifier, then the others (the
- * CA/B Forum OV OID) bare (CP table 7.1-1). */
-static int
-add_policies(X509 *x, const kk_policy *pol, kk_err *err)
+int
+ca_add_policies(X509 *x, const kk_policy *pol, size_t n, kk_err *err)
 {
 	CERTIFICATEPOLICIES *pols = NULL;
 	POLICYINFO *pi = NULL;
@@ -394,7 +240,7 @@ add_policies(X509 *x, const kk_policy *pol, kk_err *err)
 
 	if ((pols = CERTIFICATEPOLICIES_new()) == NULL)
 		goto out;
-	for (i = 0; i < pol->n_policy_oids; i++) {
+	for (i = 0; i < n && i < pol->n_policy_oids; i++) {
 		if ((pi = POLICYINFO_new()) == NULL ||
 		    (pi->policyid = OBJ_txt2obj(pol->policy_oids[i], 1)) == NULL)
 			goto out;
@@ -438,7 +284,8 @@ add_extensions(kk_ca *ca, X509 *x, const char *const *names, size_t n, kk_err *e
 	if (kk_ca_add_ext(x, ca->issuing, NID_key_usage,
 		"critical,digitalSignature,keyEncipherment", err) != 0 ||
 	    kk_ca_add_ext(x, ca->issuing, NID_ext_key_usage, "serverAuth", err) != 0 ||
-	    add_san(x, names, n, err) != 0 || add_policies(x, &ca->pol, err) != 0 ||
+	    add_san(x, names, n, err) != 0 ||
+	    ca_add_policies(x, &ca->pol, ca->pol.n_policy_oids, err) != 0 ||
 	    kk_ca_add_ext(x, ca->issuing, NID_crl_distribution_points, crl, err) != 0 ||
 	    kk_ca_add_ext(x, ca->issuing, NID_info_access, ocsp, err) != 0 ||
 	    kk_ca_add_ext(x, ca->issuing, NID_authority_key_identifier, "keyid:always", err) != 0 ||
@@ -727,7 +574,7 @@ kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *co
     time_t *not_before, time_t *not_after, kk_err *err)
 {
 	X509 *x = NULL;
-	EVP_PKEY *tk = throwaway_key();
+	EVP_PKEY *tk = ca_throwaway_key();
 	unsigned char *der = NULL;
 	const unsigned char *tbs = NULL;
 	size_t n = 0;
@@ -772,12 +619,4 @@ out:
 	OPENSSL_free(der);
 	X509_free(x);
 	return rc;
-}
-
-int
-kk_ca_sign(kk_ca *ca, const unsigned char *tbs_der, size_t tbs_len, unsigned char **der,
-    size_t *der_len, kk_err *err)
-{
-	return sign_tbs(ca->signer, KK_KEY_ISSUING, X509_get0_pubkey(ca->issuing), tbs_der,
-	    tbs_len, der, der_len, NULL, err);
 }

@@ -14,11 +14,16 @@
 #include "kakuin/ca.h"
 #include "kakuin/clock.h"
 #include "kakuin/util.h"
+#include "ca_internal.h"
 
 #define TOKEN_LABEL "kakuin"
 #define PEM_MAX (1024 * 1024)
 /* The listener's certificate is ours, not a subscriber's: one year */
 #define TLS_SERVER_DAYS 365
+/* CP table 7.1-2: the OCSP responder certificate, a 2048-bit key; about a year (the
+ * table's example runs 2018/3/1 to 2019/3/5), never past the issuing CA's notAfter */
+#define OCSP_KEY_BITS 2048
+#define OCSP_DAYS 365
 
 void
 kk_paths_init(kk_paths *p, const char *dir)
@@ -31,6 +36,7 @@ kk_paths_init(kk_paths *p, const char *dir)
 	snprintf(p->root_pem, sizeof(p->root_pem), "%s/ca/root.pem", p->data_dir);
 	snprintf(p->issuing_pem, sizeof(p->issuing_pem), "%s/ca/issuing.pem", p->data_dir);
 	snprintf(p->chain_pem, sizeof(p->chain_pem), "%s/ca/chain.pem", p->data_dir);
+	snprintf(p->ocsp_pem, sizeof(p->ocsp_pem), "%s/ca/ocsp.pem", p->data_dir);
 	snprintf(p->tls_ca_pem, sizeof(p->tls_ca_pem), "%s/tls/ca.pem", p->data_dir);
 	snprintf(p->tls_cert_pem, sizeof(p->tls_cert_pem), "%s/tls/server.pem", p->data_dir);
 	snprintf(p->tls_key_pem, sizeof(p->tls_key_pem), "%s/tls/server.key", p->data_dir);
@@ -295,6 +301,41 @@ make_issuing(kk_signer *s, const kk_policy *pol, X509 *root, EVP_PKEY *key, kk_e
 	return signed_x;
 }
 
+/* The delegated OCSP responder (CP table 7.1-2, RFC 6960 4.2.2.2): C=JP, O fixed, CN
+ * "<issuing CN> OCSP Responder"; digitalSignature (critical), id-kp-OCSPSigning,
+ * id-pkix-ocsp-nocheck (RFC 6960 4.2.2.2.1), the CP policy OID with its CPS qualifier,
+ * AKI and SKI. */
+static X509 *
+make_ocsp(kk_signer *s, const kk_policy *pol, X509 *issuing, EVP_PKEY *key, kk_err *err)
+{
+	static const struct ext exts[] = {
+		{ NID_key_usage, "critical,digitalSignature" },
+		{ NID_ext_key_usage, "OCSPSigning" },
+		{ NID_id_pkix_OCSP_noCheck, "ignored" },
+	};
+	static const struct ext ids[] = {
+		{ NID_authority_key_identifier, "keyid:always" },
+		{ NID_subject_key_identifier, "hash" },
+	};
+	kk_dn dn = pol->issuing_dn;
+	X509_NAME *name = NULL;
+	X509 *x = NULL, *signed_x = NULL;
+
+	snprintf(dn.cn, sizeof(dn.cn), "%.100s OCSP Responder", pol->issuing_dn.cn);
+	if ((name = dn_name(&dn)) == NULL) {
+		kk_err_set(err, KK_ERR_INTERNAL, "bad OCSP responder name %s", dn.cn);
+		return NULL;
+	}
+	if ((x = new_cert(pol, issuing, name, key, OCSP_DAYS, err)) != NULL &&
+	    add_exts(x, issuing, exts, sizeof(exts) / sizeof(exts[0]), err) == 0 &&
+	    ca_add_policies(x, pol, 1, err) == 0 &&
+	    add_exts(x, issuing, ids, sizeof(ids) / sizeof(ids[0]), err) == 0)
+		kk_ca_sign_x509(s, KK_KEY_ISSUING, x, &signed_x, err);
+	X509_NAME_free(name);
+	X509_free(x);
+	return signed_x;
+}
+
 /* The certificate at path if it exists (it must certify key), else *out = NULL.
  * Caller frees *out. */
 static int
@@ -406,9 +447,10 @@ out:
 	return rc;
 }
 
-/* Directories, token and the three CA keys. *s and the keys are the caller's. */
+/* Directories, token and the four keys (root, issuing, TLS CA, OCSP responder). *s and
+ * the keys are the caller's. */
 static int
-init_token_and_keys(const kk_paths *p, const kk_policy *pol, kk_signer **s, EVP_PKEY *keys[3],
+init_token_and_keys(const kk_paths *p, const kk_policy *pol, kk_signer **s, EVP_PKEY *keys[4],
     kk_err *err)
 {
 	kk_signer_setup setup;
@@ -428,7 +470,8 @@ init_token_and_keys(const kk_paths *p, const kk_policy *pol, kk_signer **s, EVP_
 	    kk_signer_ensure_rsa_key(*s, KK_KEY_ISSUING, (unsigned)pol->issuing_key_bits, &keys[1],
 		err) != 0 ||
 	    kk_signer_ensure_rsa_key(*s, KK_KEY_TLS_CA, (unsigned)pol->issuing_key_bits, &keys[2],
-		err) != 0)
+		err) != 0 ||
+	    kk_signer_ensure_rsa_key(*s, KK_KEY_OCSP, OCSP_KEY_BITS, &keys[3], err) != 0)
 		goto out;
 	rc = 0;
 out:
@@ -440,8 +483,8 @@ int
 kk_ca_init(const kk_paths *p, const kk_policy *pol, kk_err *err)
 {
 	kk_signer *s = NULL;
-	EVP_PKEY *keys[3] = { NULL, NULL, NULL };
-	X509 *root = NULL, *issuing = NULL, *tls_ca = NULL;
+	EVP_PKEY *keys[4] = { NULL, NULL, NULL, NULL };
+	X509 *root = NULL, *issuing = NULL, *tls_ca = NULL, *ocsp = NULL;
 	int made = 0, rc = -1;
 
 	if (init_token_and_keys(p, pol, &s, keys, err) != 0)
@@ -466,6 +509,14 @@ kk_ca_init(const kk_paths *p, const kk_policy *pol, kk_err *err)
 	if ((made || !kk_file_exists(p->chain_pem)) &&
 	    write_certs(p->chain_pem, issuing, root, err) != 0)
 		goto out;
+	/* a new issuing CA needs a new responder certificate (older data dirs get one too) */
+	if (!made && load_existing(p->ocsp_pem, keys[3], &ocsp, err) != 0)
+		goto out;
+	if (ocsp == NULL) {
+		ocsp = make_ocsp(s, pol, issuing, keys[3], err);
+		if (store_new(p->ocsp_pem, ocsp, err) != 0)
+			goto out;
+	}
 	if (load_existing(p->tls_ca_pem, keys[2], &tls_ca, err) != 0)
 		goto out;
 	if (tls_ca == NULL) {
@@ -481,9 +532,11 @@ out:
 	X509_free(root);
 	X509_free(issuing);
 	X509_free(tls_ca);
+	X509_free(ocsp);
 	EVP_PKEY_free(keys[0]);
 	EVP_PKEY_free(keys[1]);
 	EVP_PKEY_free(keys[2]);
+	EVP_PKEY_free(keys[3]);
 	kk_signer_close(s);
 	return rc;
 }

@@ -17,6 +17,7 @@
 #define KK_KEY_ROOT "kakuin-root"
 #define KK_KEY_ISSUING "kakuin-issuing"
 #define KK_KEY_TLS_CA "kakuin-tls-ca"
+#define KK_KEY_OCSP "kakuin-ocsp"   /* delegated OCSP responder, CP table 7.1-2 */
 
 /* Where `kakuin init` keeps things under the data directory */
 typedef struct kk_paths {
@@ -27,6 +28,7 @@ typedef struct kk_paths {
 	char root_pem[600];     /* DIR/ca/root.pem */
 	char issuing_pem[600];  /* DIR/ca/issuing.pem */
 	char chain_pem[600];    /* DIR/ca/chain.pem (issuing then root) */
+	char ocsp_pem[600];     /* DIR/ca/ocsp.pem (OCSP responder, CP table 7.1-2) */
 	char tls_ca_pem[600];   /* DIR/tls/ca.pem */
 	char tls_cert_pem[600]; /* DIR/tls/server.pem */
 	char tls_key_pem[600];  /* DIR/tls/server.key (the listener's key, not a CA key) */
@@ -87,6 +89,17 @@ int kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char
  * against the issuing public key). Caller frees *der. */
 int kk_ca_sign(kk_ca *ca, const unsigned char *tbs_der, size_t tbs_len, unsigned char **der,
     size_t *der_len, kk_err *err);
+
+/* Signs any DER to-be-signed structure (e.g. an OCSP ResponseData, RFC 6960 4.2.1) with
+ * the token key under label and returns SEQUENCE { tbs, sha256WithRSAEncryption,
+ * signature BIT STRING }. Not verified here: the caller parses and verifies the
+ * structure it asked for. Caller frees *der. */
+int kk_ca_sign_tbs(kk_ca *ca, const char *label, const unsigned char *tbs, size_t tbs_len,
+    unsigned char **der, size_t *der_len, kk_err *err);
+/* Signs crl (fields, entries and extensions set) with the issuing CA key (RFC 5280 5.1,
+ * sha256WithRSAEncryption) and verifies the result with the issuing certificate's key.
+ * crl's algorithm fields are overwritten; *out (caller frees) is the signed CRL. */
+int kk_ca_sign_crl(kk_ca *ca, X509_CRL *crl, X509_CRL **out, kk_err *err);
 
 /* CSR checks (CP 3.2.1 proof of possession, 6.1.5 key size, names == order identifiers).
  * names are the order's identifiers, lower-case, wildcards as "*.example.com".

@@ -1,0 +1,221 @@
+/*
+ * Everything the token signs for the CA (include/kakuin/ca.h): certificates, CRLs and
+ * OCSP responses. The token signs DER to-be-signed bytes (sha256WithRSAEncryption) and
+ * this file wraps them as SEQUENCE { tbs, algorithm, BIT STRING } (RFC 5280 4.1 and
+ * 5.1, RFC 6960 4.2.1); each result is parsed and verified before anyone sees it.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/x509.h>
+#include "kakuin/ca.h"
+#include "kakuin/util.h"
+#include "ca_internal.h"
+
+
+/* sha256WithRSAEncryption with NULL parameters (RFC 4055 5, RFC 5280 4.1.1.2) */
+static const unsigned char sha256_rsa_algid[] = {
+	0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00
+};
+
+static pthread_once_t throwaway_once = PTHREAD_ONCE_INIT;
+static EVP_PKEY *throwaway; /* per-process lint key, never trusted by anyone */
+
+static void
+throwaway_init(void)
+{
+	throwaway = EVP_RSA_gen(2048);
+}
+
+EVP_PKEY *
+ca_throwaway_key(void)
+{
+	pthread_once(&throwaway_once, throwaway_init);
+	return throwaway;
+}
+
+/* Octets of a DER length (X.690 8.1.3); n < 2^24. */
+static size_t
+der_len_size(size_t n)
+{
+	return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 4;
+}
+
+static unsigned char *
+der_put_header(unsigned char *p, unsigned char tag, size_t n)
+{
+	size_t k = der_len_size(n);
+
+	*p++ = tag;
+	if (k == 1) {
+		*p++ = (unsigned char)n;
+		return p;
+	}
+	*p++ = (unsigned char)(0x80 | (k - 1));
+	while (--k > 0)
+		*p++ = (unsigned char)(n >> (8 * (k - 1)));
+	return p;
+}
+
+/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT
+ * STRING } (RFC 5280 4.1). Caller frees *der. */
+static int
+assemble(const unsigned char *tbs, size_t tbs_len, const unsigned char *sig, size_t sig_len,
+    unsigned char **der, size_t *der_len, kk_err *err)
+{
+	size_t bits = 1 + der_len_size(sig_len + 1) + sig_len + 1;
+	size_t body = tbs_len + sizeof(sha256_rsa_algid) + bits;
+	unsigned char *buf, *p;
+
+	if ((buf = kk_malloc(1 + der_len_size(body) + body)) == NULL)
+		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+	p = der_put_header(buf, 0x30, body);
+	memcpy(p, tbs, tbs_len);
+	p += tbs_len;
+	memcpy(p, sha256_rsa_algid, sizeof(sha256_rsa_algid));
+	p += sizeof(sha256_rsa_algid);
+	p = der_put_header(p, 0x03, sig_len + 1);
+	*p++ = 0; /* no unused bits */
+	memcpy(p, sig, sig_len);
+	p += sig_len;
+	*der = buf;
+	*der_len = (size_t)(p - buf);
+	return 0;
+}
+
+/* Has the token sign tbs with label and wraps the result (RFC 5280 4.1 / 5.1, RFC 6960
+ * 4.2.1). Caller frees *der. */
+static int
+sign_wrap(kk_signer *s, const char *label, const unsigned char *tbs, size_t tbs_len,
+    unsigned char **der, size_t *der_len, kk_err *err)
+{
+	unsigned char *sig = NULL;
+	size_t sig_len = 0;
+	int rc;
+
+	if (tbs_len == 0 || tbs_len > TBS_MAX)
+		return kk_err_set(err, KK_ERR_INTERNAL, "to-be-signed data of %zu bytes", tbs_len);
+	if ((rc = kk_signer_sign(s, label, tbs, tbs_len, &sig, &sig_len, err)) == 0)
+		rc = assemble(tbs, tbs_len, sig, sig_len, der, der_len, err);
+	free(sig);
+	return rc;
+}
+
+/* Has the token sign tbs with label, assembles the certificate and checks it parses
+ * and verifies with pub. Caller frees *der and, if x_out is not NULL, *x_out. */
+static int
+sign_tbs(kk_signer *s, const char *label, EVP_PKEY *pub, const unsigned char *tbs,
+    size_t tbs_len, unsigned char **der, size_t *der_len, X509 **x_out, kk_err *err)
+{
+	unsigned char *buf = NULL;
+	const unsigned char *p;
+	size_t len = 0;
+	X509 *x = NULL;
+	int rc = -1;
+
+	if (sign_wrap(s, label, tbs, tbs_len, &buf, &len, err) != 0)
+		goto out;
+	p = buf;
+	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != buf + len) {
+		kk_err_set(err, KK_ERR_INTERNAL, "signed certificate does not parse");
+		goto out;
+	}
+	/* X509_verify also requires the outer and inner algorithm identifiers to match */
+	if (X509_verify(x, pub) != 1) {
+		kk_err_set(err, KK_ERR_INTERNAL, "token signature by %s does not verify", label);
+		goto out;
+	}
+	*der = buf;
+	*der_len = len;
+	buf = NULL;
+	if (x_out != NULL) {
+		*x_out = x;
+		x = NULL;
+	}
+	rc = 0;
+out:
+	if (rc != 0)
+		kk_err_append_openssl(err);
+	free(buf);
+	X509_free(x);
+	return rc;
+}
+
+int
+kk_ca_sign_x509(kk_signer *s, const char *label, X509 *cert, X509 **out, kk_err *err)
+{
+	EVP_PKEY *pub = NULL, *tk = ca_throwaway_key();
+	unsigned char *tbs = NULL, *der = NULL;
+	size_t der_len = 0;
+	int tbs_len, rc = -1;
+
+	/* Signing with the throwaway key sets both algorithm identifiers exactly as the
+	 * token's signature needs them; the token then signs the same TBS bytes. */
+	if (tk == NULL || X509_sign(cert, tk, EVP_sha256()) <= 0 ||
+	    (tbs_len = i2d_re_X509_tbs(cert, &tbs)) <= 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode the TBS certificate");
+		kk_err_append_openssl(err);
+		goto out;
+	}
+	if (kk_signer_public_key(s, label, &pub, err) != 0 ||
+	    sign_tbs(s, label, pub, tbs, (size_t)tbs_len, &der, &der_len, out, err) != 0)
+		goto out;
+	rc = 0;
+out:
+	OPENSSL_free(tbs);
+	free(der);
+	EVP_PKEY_free(pub);
+	return rc;
+}
+
+int
+kk_ca_sign(kk_ca *ca, const unsigned char *tbs_der, size_t tbs_len, unsigned char **der,
+    size_t *der_len, kk_err *err)
+{
+	return sign_tbs(ca->signer, KK_KEY_ISSUING, X509_get0_pubkey(ca->issuing), tbs_der,
+	    tbs_len, der, der_len, NULL, err);
+}
+
+int
+kk_ca_sign_tbs(kk_ca *ca, const char *label, const unsigned char *tbs, size_t tbs_len,
+    unsigned char **der, size_t *der_len, kk_err *err)
+{
+	return sign_wrap(ca->signer, label, tbs, tbs_len, der, der_len, err);
+}
+
+int
+kk_ca_sign_crl(kk_ca *ca, X509_CRL *crl, X509_CRL **out, kk_err *err)
+{
+	EVP_PKEY *tk = ca_throwaway_key();
+	unsigned char *tbs = NULL, *der = NULL;
+	const unsigned char *p;
+	size_t der_len = 0;
+	X509_CRL *c = NULL;
+	int tbs_len, rc = -1;
+
+	/* as for certificates: the throwaway signature sets both algorithm identifiers,
+	 * then the token signs the same TBSCertList bytes (RFC 5280 5.1.1.2) */
+	if (tk == NULL || X509_CRL_sign(crl, tk, EVP_sha256()) <= 0 ||
+	    (tbs_len = i2d_re_X509_CRL_tbs(crl, &tbs)) <= 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode the TBSCertList");
+		goto out;
+	}
+	if (sign_wrap(ca->signer, KK_KEY_ISSUING, tbs, (size_t)tbs_len, &der, &der_len, err) != 0)
+		goto out;
+	p = der;
+	if ((c = d2i_X509_CRL(NULL, &p, (long)der_len)) == NULL || p != der + der_len ||
+	    X509_CRL_verify(c, X509_get0_pubkey(ca->issuing)) != 1) {
+		kk_err_set(err, KK_ERR_INTERNAL, "signed CRL does not parse or verify");
+		goto out;
+	}
+	*out = c;
+	c = NULL;
+	rc = 0;
+out:
+	if (rc != 0)
+		kk_err_append_openssl(err);
+	OPENSSL_free(tbs);
+	free(der);
+	X509_CRL_free(c);
+	return rc;
+}
