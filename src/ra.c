@@ -119,6 +119,8 @@ kk_ra_open(kk_ra **out, const kk_ra_cfg *cfg, kk_err *err)
 	snprintf(docs, sizeof(docs), "%s/documents", cfg->paths.data_dir);
 	if (kk_store_open(&ra->store, cfg->paths.db, err) != 0 ||
 	    kk_ca_open(&ra->ca, &cfg->paths, &ra->cfg.policy, err) != 0 ||
+	    kk_status_open(&ra->status, ra->store, ra->ca, &ra->cfg.policy, &ra->cfg.paths,
+		err) != 0 ||
 	    kk_review_open(&ra->review, ra->store, &ra->cfg.policy, docs, err) != 0)
 		goto fail;
 	recover(ra);
@@ -160,6 +162,7 @@ kk_ra_close(kk_ra *ra)
 	if (ra->sweeper_started)
 		pthread_join(ra->sweeper, NULL);
 	kk_review_close(ra->review);
+	kk_status_close(ra->status);
 	kk_ca_free(ra->ca);
 	kk_store_close(ra->store);
 	free(ra->queue);
@@ -186,6 +189,21 @@ const kk_ca *
 kk_ra_ca(const kk_ra *ra)
 {
 	return ra->ca;
+}
+
+kk_status *
+kk_ra_status(kk_ra *ra)
+{
+	return ra->status;
+}
+
+void
+ra_status_changed(kk_ra *ra, const char *serial)
+{
+	kk_err e;
+
+	if (kk_status_changed(ra->status, serial, &e) != 0)
+		kk_log("error", "ra", "certificate %s: status not re-signed: %s", serial, e.detail);
 }
 
 /* RFC 8555 7.3: mailto: URIs only, one address each, no hfields (RFC 6068). */

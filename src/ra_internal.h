@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include "kakuin/ra.h"
 #include "kakuin/review.h"
+#include "kakuin/status.h"
 
 #define KK_RA_MAX_WORKERS 16
 
@@ -13,6 +14,7 @@ struct kk_ra {
 	kk_store *store;
 	kk_ca *ca;
 	kk_review *review;
+	kk_status *status;  /* CRL publisher and OCSP responder (CP 4.9.7, 4.9.9) */
 
 	/* one issuance at a time: a finalize request and the sweeper of held orders never
 	 * plan or sign the same order twice */
@@ -55,6 +57,10 @@ void *ra_sweeper_main(void *arg);
  * An order whose organization is not (yet) approved stays processing: KK_RA_HELD.
  * 0 issued (or nothing to do), KK_RA_HELD, -1 failed with err. */
 #define KK_RA_HELD 1
+/* A certificate was issued or revoked: kk_status_changed (its OCSP response re-signed,
+ * after a revocation a new CRL within seconds); a failure is logged, not returned (the
+ * publisher re-signs on its next round). */
+void ra_status_changed(kk_ra *ra, const char *serial);
 int kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *req, kk_err *err);
 
 #endif

@@ -391,6 +391,7 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 	    kk_store_cert_issue(ra->store, cert.serial, der, der_len, err) != 0)
 		goto fail;
 	kk_log("info", "ca", "issued serial %s for order %lld", cert.serial, (long long)order_id);
+	ra_status_changed(ra, cert.serial);
 	rc = 0;
 	goto out;
 fail:

@@ -32,6 +32,8 @@ void kk_ra_close(kk_ra *ra);
 const kk_policy *kk_ra_policy(const kk_ra *ra);
 kk_store *kk_ra_store(kk_ra *ra);
 const kk_ca *kk_ra_ca(const kk_ra *ra);
+/* The CRL publisher and OCSP responder (for the plain-HTTP listener). Borrowed. */
+struct kk_status *kk_ra_status(kk_ra *ra);
 
 /* ---- accounts (RFC 8555 7.3) ---- */
 /* An External Account Binding (RFC 8555 7.3.4) as the WFE parsed and checked it (JWS

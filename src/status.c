@@ -1,0 +1,334 @@
+/*
+ * Certificate status for relying parties (include/kakuin/status.h): the publisher
+ * thread (CP 4.9.7: a CRL every 24 h and at once after a revocation; CP 4.9.9: OCSP
+ * responses re-signed at half their validity) and the plain-HTTP handler for
+ * /crl/issuing.crl and /ocsp (RFC 5019 5, 6 for the GET form and its caching headers).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include "kakuin/clock.h"
+#include "kakuin/util.h"
+#include "status_internal.h"
+#include "wfe.h"
+
+/* the publisher looks at the clock at least this often (seconds of real time) */
+#define WAKE_MAX 60
+/* OCSP responses re-signed per round of the publisher */
+#define REFRESH_BATCH 200
+#define PEM_MAX (1024 * 1024)
+
+/* The responder certificate made by `kakuin init`. Caller frees. */
+static X509 *
+load_responder(const char *path, kk_err *err)
+{
+	char *pem = NULL;
+	size_t len = 0;
+	BIO *b = NULL;
+	X509 *x = NULL;
+
+	if (kk_file_read(path, PEM_MAX, &pem, &len, err) != 0) {
+		kk_err_set(err, KK_ERR_NOT_FOUND, "%s is missing: run kakuin init again to make "
+		    "the OCSP responder certificate", path);
+		return NULL;
+	}
+	if ((b = BIO_new_mem_buf(pem, (int)len)) == NULL ||
+	    (x = PEM_read_bio_X509(b, NULL, NULL, NULL)) == NULL)
+		kk_err_set(err, KK_ERR_INTERNAL, "%s: not a PEM certificate", path);
+	BIO_free(b);
+	free(pem);
+	return x;
+}
+
+/* A new CRL now, then the next one due KK_CRL_INTERVAL later. Called without s->mu. */
+static void
+publish_crl(kk_status *s)
+{
+	kk_signed c;
+	kk_err e;
+	time_t now = kk_now();
+
+	memset(&c, 0, sizeof(c));
+	pthread_mutex_lock(&s->mu);
+	s->crl_due = 0;
+	pthread_mutex_unlock(&s->mu);
+	if (status_crl_issue(s, now, &c, &e) != 0) {
+		kk_log("error", "crl", "cannot issue a CRL: %s", e.detail);
+		pthread_mutex_lock(&s->mu);
+		s->crl_next = now + WAKE_MAX; /* try again soon */
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	s->crl_next = c.this_update + KK_CRL_INTERVAL;
+	pthread_mutex_unlock(&s->mu);
+	kk_signed_clear(&c);
+}
+
+/* Re-signs responses past half their validity (RFC 5019 6). */
+static void
+refresh_ocsp(kk_status *s)
+{
+	char (*serials)[41] = NULL;
+	size_t n = 0, i;
+	time_t now = kk_now();
+	kk_err e;
+
+	if (kk_store_ocsp_stale(s->st, now, REFRESH_BATCH, &serials, &n, &e) != 0) {
+		kk_log("error", "ocsp", "cannot list stale responses: %s", e.detail);
+		return;
+	}
+	for (i = 0; i < n; i++)
+		if (status_ocsp_presign(s, serials[i], now, NULL, &e) != 0)
+			kk_log("error", "ocsp", "cannot re-sign %s: %s", serials[i], e.detail);
+	free(serials);
+}
+
+static void *
+publisher_main(void *arg)
+{
+	kk_status *s = arg;
+	struct timespec until;
+	time_t wait;
+	int due;
+
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		due = s->crl_due || kk_now() >= s->crl_next;
+		pthread_mutex_unlock(&s->mu);
+		if (due)
+			publish_crl(s);
+		refresh_ocsp(s);
+		pthread_mutex_lock(&s->mu);
+		if (s->stopping || s->crl_due)
+			continue;
+		/* kk_now() may be a test's pinned clock: wait in real time, never long */
+		wait = s->crl_next - kk_now();
+		wait = wait < 1 ? 1 : wait > WAKE_MAX ? WAKE_MAX : wait;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += wait;
+		while (!s->stopping && !s->crl_due &&
+		    pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
+			;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+int
+kk_status_open(kk_status **out, kk_store *st, kk_ca *ca, const kk_policy *pol,
+    const kk_paths *paths, kk_err *err)
+{
+	kk_status *s = NULL;
+	kk_signed c;
+	time_t now = kk_now();
+	kk_err e;
+
+	memset(&c, 0, sizeof(c));
+	if ((s = kk_calloc(1, sizeof(*s))) == NULL)
+		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+	s->st = st;
+	s->ca = ca;
+	s->pol = pol;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if ((s->responder = load_responder(paths->ocsp_pem, err)) == NULL)
+		goto fail;
+	/* a current CRL before anyone asks: the latest unless a new one is due */
+	if (kk_store_crl_latest(st, &c, &e) == 0 && c.this_update <= now &&
+	    now < c.this_update + KK_CRL_INTERVAL)
+		s->crl_next = c.this_update + KK_CRL_INTERVAL;
+	else if (status_crl_issue(s, now, NULL, err) != 0)
+		goto fail;
+	else
+		s->crl_next = now + KK_CRL_INTERVAL;
+	kk_signed_clear(&c);
+	if (pthread_create(&s->thread, NULL, publisher_main, s) != 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot start the CRL/OCSP publisher");
+		goto fail;
+	}
+	s->started = 1;
+	*out = s;
+	return 0;
+fail:
+	kk_signed_clear(&c);
+	kk_status_close(s);
+	return -1;
+}
+
+void
+kk_status_close(kk_status *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	s->stopping = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	if (s->started)
+		pthread_join(s->thread, NULL);
+	X509_free(s->responder);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s);
+}
+
+int
+kk_status_changed(kk_status *s, const char *serial, kk_err *err)
+{
+	kk_cert_status cs;
+
+	if (kk_store_cert_status(s->st, serial, &cs, err) != 0)
+		return -1;
+	if (strcmp(cs.status, "revoked") == 0) {
+		pthread_mutex_lock(&s->mu);
+		s->crl_due = 1;
+		pthread_cond_broadcast(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+	}
+	return status_ocsp_presign(s, serial, kk_now(), NULL, err);
+}
+
+/* ---- HTTP ---- */
+
+/* An IMF-fixdate (RFC 9110 5.6.7). Caller frees. */
+static char *
+http_date(time_t t)
+{
+	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+	    "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL)
+		return NULL;
+	return kk_printf("%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday], tm.tm_mday,
+	    mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+/* resp = status with a short text body. */
+static void
+text(kk_http_resp *resp, int status, const char *msg)
+{
+	resp->status = status;
+	resp->content_type = "text/plain";
+	if ((resp->body = kk_strdup(msg)) != NULL)
+		resp->body_len = strlen(msg);
+}
+
+/* resp = der (taken over) with RFC 5019 6.2 caching headers when cacheable: max-age
+ * until nextUpdate, ETag (SHA-256 of the body), Last-Modified (thisUpdate), Expires. */
+static void
+der_body(kk_http_resp *resp, const char *type, kk_signed *d, int cacheable, time_t now)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char hex[2 * SHA256_DIGEST_LENGTH + 1];
+	long age = (long)(d->next_update - now);
+
+	resp->status = 200;
+	resp->content_type = type;
+	resp->body = (char *)d->der;
+	resp->body_len = d->der_len;
+	d->der = NULL;
+	if (!cacheable || age <= 0)
+		return;
+	SHA256((const unsigned char *)resp->body, resp->body_len, md);
+	kk_hex(md, sizeof(md), hex);
+	kk_wfe_header(resp, "Cache-Control", kk_printf("max-age=%ld, public, no-transform, "
+	    "must-revalidate", age));
+	kk_wfe_header(resp, "ETag", kk_printf("\"%s\"", hex));
+	kk_wfe_header(resp, "Last-Modified", http_date(d->this_update));
+	kk_wfe_header(resp, "Expires", http_date(d->next_update));
+}
+
+/* The base64 request of GET /ocsp/{url-encoding of base-64 encoding of the DER} (RFC
+ * 6960 A.1) as DER: percent-escapes undone (the listener has usually done it), then
+ * standard base64 read through the strict base64url decoder. Caller frees *der. */
+static int
+get_request(const char *enc, unsigned char **der, size_t *len)
+{
+	char *b = NULL;
+	size_t i, j;
+	unsigned int c;
+	int rc;
+
+	if ((b = kk_malloc(strlen(enc) + 1)) == NULL)
+		return -1;
+	for (i = j = 0; enc[i] != '\0'; i++) {
+		if (enc[i] == '%' && sscanf(enc + i + 1, "%2x", &c) == 1 &&
+		    enc[i + 1] != '\0' && enc[i + 2] != '\0') {
+			b[j] = (char)c;
+			i += 2;
+		} else
+			b[j] = enc[i];
+		if (b[j] == '+')
+			b[j] = '-';
+		else if (b[j] == '/')
+			b[j] = '_';
+		if (b[j] != '=')
+			j++;
+	}
+	b[j] = '\0';
+	rc = kk_b64url_decode(b, j, der, len);
+	free(b);
+	return rc;
+}
+
+static void
+ocsp(kk_status *s, const unsigned char *der, size_t len, int is_get, kk_http_resp *resp)
+{
+	kk_signed r;
+	int cacheable = 0;
+	time_t now = kk_now();
+	kk_err e;
+
+	if (status_ocsp_answer(s, der, len, now, &r, &cacheable, &e) != 0) {
+		kk_log("error", "ocsp", "%s", e.detail);
+		text(resp, 500, "internal error\n");
+		return;
+	}
+	der_body(resp, "application/ocsp-response", &r, is_get && cacheable, now);
+	kk_signed_clear(&r);
+}
+
+void
+kk_status_http(void *ctx, const kk_http_req *req, kk_http_resp *resp)
+{
+	kk_status *s = ctx;
+	unsigned char *der = NULL;
+	size_t len = 0;
+	kk_signed c;
+	kk_err e;
+
+	memset(&c, 0, sizeof(c));
+	if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/crl/issuing.crl") == 0) {
+		if (kk_store_crl_latest(s->st, &c, &e) != 0) {
+			kk_log("error", "crl", "%s", e.detail);
+			text(resp, 503, "no CRL yet\n");
+			return;
+		}
+		der_body(resp, "application/pkix-crl", &c, 0, kk_now());
+		kk_wfe_header(resp, "Last-Modified", http_date(c.this_update));
+		kk_signed_clear(&c);
+	} else if (strcmp(req->method, "GET") == 0 && strncmp(req->path, "/ocsp/", 6) == 0) {
+		/* undecodable base64 is a malformed request too: an empty DER */
+		if (get_request(req->path + 6, &der, &len) != 0)
+			len = 0;
+		ocsp(s, der, len, 1, resp);
+		free(der);
+	} else if (strcmp(req->path, "/ocsp") == 0 && strcmp(req->method, "POST") == 0) {
+		if (req->content_type != NULL &&
+		    strcmp(req->content_type, "application/ocsp-request") != 0)
+			text(resp, 415, "want application/ocsp-request\n");
+		else
+			ocsp(s, req->too_large ? NULL : (const unsigned char *)req->body,
+			    req->too_large ? 0 : req->body_len, 0, resp);
+	} else if (strcmp(req->path, "/ocsp") == 0 || strncmp(req->path, "/ocsp/", 6) == 0 ||
+	    strcmp(req->path, "/crl/issuing.crl") == 0)
+		text(resp, 405, "method not allowed\n");
+	else
+		text(resp, 404, "not found\n");
+}

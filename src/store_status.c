@@ -1,0 +1,213 @@
+/*
+ * The store for certificate status (include/kakuin/store_status.h): revoked and issued
+ * certificates as the CRL publisher and the OCSP responder see them, and the CRLs and
+ * pre-signed OCSP responses they keep (CP 4.9.7, 4.9.9; schema 5).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include "kakuin/store_status.h"
+#include "kakuin/util.h"
+#include "store_internal.h"
+
+void
+kk_signed_clear(kk_signed *s)
+{
+	if (s == NULL)
+		return;
+	free(s->der);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Grows *v (elements of size sz) to hold one more than used. -1 out of memory. */
+static int
+grow(void **v, size_t *cap, size_t used, size_t sz)
+{
+	void *nv;
+	size_t ncap;
+
+	if (used < *cap)
+		return 0;
+	ncap = *cap == 0 ? 16 : *cap * 2;
+	if ((nv = kk_realloc(*v, ncap * sz)) == NULL)
+		return -1;
+	*v = nv;
+	*cap = ncap;
+	return 0;
+}
+
+int
+kk_store_crl_entries(kk_store *st, time_t now, kk_revoked **out, size_t *n, kk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	kk_revoked *v = NULL;
+	size_t used = 0, cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	store_lock(st);
+	rc = store_prep(st, &s, err, "SELECT serial, revoked_at, revoked_reason FROM "
+	    "certificates WHERE status = 'revoked' AND not_after >= ? "
+	    "ORDER BY revoked_at, serial", "T", now);
+	while (rc == 0 && (rc = store_step(st, s, err, "revoked certificates")) == 1) {
+		if (grow((void **)&v, &cap, used, sizeof(*v)) != 0) {
+			rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+			break;
+		}
+		store_col_copy(s, 0, v[used].serial, sizeof(v[used].serial));
+		v[used].revoked_at = (time_t)sqlite3_column_int64(s, 1);
+		v[used].reason = sqlite3_column_int(s, 2);
+		used++;
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	store_unlock(st);
+	if (rc != 0) {
+		free(v);
+		return -1;
+	}
+	*out = v;
+	*n = used;
+	return 0;
+}
+
+int
+kk_store_cert_status(kk_store *st, const char *serial, kk_cert_status *out, kk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	store_lock(st);
+	if ((rc = store_prep(st, &s, err, "SELECT status, not_after, revoked_at, revoked_reason "
+	    "FROM certificates WHERE serial = ? AND status IN ('issued', 'revoked')", "s",
+	    serial)) == 0 &&
+	    (rc = store_step(st, s, err, "certificate status")) == 0)
+		rc = kk_err_set(err, KK_ERR_NOT_FOUND, "certificate %s was never issued", serial);
+	if (rc == 1) {
+		store_col_copy(s, 0, out->status, sizeof(out->status));
+		out->not_after = (time_t)sqlite3_column_int64(s, 1);
+		out->revoked_at = (time_t)sqlite3_column_int64(s, 2);
+		out->reason = sqlite3_column_int(s, 3);
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	store_unlock(st);
+	return rc;
+}
+
+int
+kk_store_crl_next_number(kk_store *st, int64_t *number, kk_err *err)
+{
+	int rc;
+
+	store_lock(st);
+	rc = store_get_int64(st, number, err, "SELECT COALESCE(MAX(number), 0) + 1 FROM crls",
+	    "");
+	store_unlock(st);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+kk_store_crl_save(kk_store *st, const kk_signed *crl, kk_err *err)
+{
+	int rc;
+
+	store_lock(st);
+	rc = store_run(st, NULL, err, "INSERT INTO crls (number, shard, this_update, "
+	    "next_update, der) VALUES (?, 0, ?, ?, ?)", "ITTb", crl->number, crl->this_update,
+	    crl->next_update, (const void *)crl->der, crl->der_len);
+	store_unlock(st);
+	return rc;
+}
+
+/* The first row of sql (columns number, this_update, next_update, der) into out. */
+static int
+signed_query(kk_store *st, const char *sql, const char *serial, kk_signed *out, kk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	store_lock(st);
+	if ((rc = store_prep(st, &s, err, sql, serial != NULL ? "s" : "", serial)) == 0 &&
+	    (rc = store_step(st, s, err, "signed status")) == 0)
+		rc = kk_err_set(err, KK_ERR_NOT_FOUND, "%s not found",
+		    serial != NULL ? "OCSP response" : "CRL");
+	if (rc == 1) {
+		out->number = sqlite3_column_int64(s, 0);
+		out->this_update = (time_t)sqlite3_column_int64(s, 1);
+		out->next_update = (time_t)sqlite3_column_int64(s, 2);
+		rc = store_col_blob(s, 3, &out->der, &out->der_len) != 0 || out->der == NULL ?
+		    kk_err_set(err, KK_ERR_INTERNAL, "out of memory") : 0;
+	}
+	sqlite3_finalize(s);
+	store_unlock(st);
+	return rc;
+}
+
+int
+kk_store_crl_latest(kk_store *st, kk_signed *out, kk_err *err)
+{
+	return signed_query(st, "SELECT number, this_update, next_update, der FROM crls "
+	    "WHERE shard = 0 ORDER BY number DESC LIMIT 1", NULL, out, err);
+}
+
+int
+kk_store_ocsp_get(kk_store *st, const char *serial, kk_signed *out, kk_err *err)
+{
+	return signed_query(st, "SELECT 0, this_update, next_update, der FROM ocsp_responses "
+	    "WHERE serial = ?", serial, out, err);
+}
+
+int
+kk_store_ocsp_put(kk_store *st, const char *serial, const kk_signed *resp, kk_err *err)
+{
+	int rc;
+
+	store_lock(st);
+	rc = store_run(st, NULL, err, "INSERT INTO ocsp_responses (serial, this_update, "
+	    "next_update, der) VALUES (?, ?, ?, ?) ON CONFLICT (serial) DO UPDATE SET "
+	    "this_update = excluded.this_update, next_update = excluded.next_update, "
+	    "der = excluded.der", "sTTb", serial, resp->this_update, resp->next_update,
+	    (const void *)resp->der, resp->der_len);
+	store_unlock(st);
+	return rc;
+}
+
+int
+kk_store_ocsp_stale(kk_store *st, time_t now, size_t max, char (**serials)[41], size_t *n,
+    kk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char (*v)[41] = NULL;
+	size_t used = 0, cap = 0;
+	int rc;
+
+	*serials = NULL;
+	*n = 0;
+	store_lock(st);
+	rc = store_prep(st, &s, err, "SELECT c.serial FROM certificates c LEFT JOIN "
+	    "ocsp_responses o ON o.serial = c.serial WHERE c.status IN ('issued', 'revoked') "
+	    "AND c.not_after >= ?1 AND (o.serial IS NULL OR "
+	    "o.this_update + (o.next_update - o.this_update) / 2 <= ?1) "
+	    "ORDER BY o.next_update LIMIT ?2", "TI", now, (int64_t)max);
+	while (rc == 0 && (rc = store_step(st, s, err, "stale OCSP responses")) == 1) {
+		if (grow((void **)&v, &cap, used, sizeof(*v)) != 0) {
+			rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+			break;
+		}
+		store_col_copy(s, 0, v[used], sizeof(v[used]));
+		used++;
+		rc = 0;
+	}
+	sqlite3_finalize(s);
+	store_unlock(st);
+	if (rc != 0) {
+		free(v);
+		return -1;
+	}
+	*serials = v;
+	*n = used;
+	return 0;
+}
