@@ -209,8 +209,10 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
 	struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
 	struct sockaddr_storage ss;
 	kk_server *s = NULL;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_TLS | MHD_USE_ERROR_LOG |
-	    MHD_USE_AUTO;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_USE_AUTO;
+	/* cert_path NULL: plain HTTP (an empty HTTPS option array) */
+	struct MHD_OptionItem tls[3] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL},
+	    {MHD_OPTION_END, 0, NULL}};
 
 	if (kk_parse_listen(listen, &ss, err) != 0)
 		return -1;
@@ -221,9 +223,14 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
 	s->fn = fn;
 	s->ctx = ctx;
 	s->max_body = max_body;
-	if (kk_file_read(cert_path, 1 << 20, &s->cert, NULL, err) != 0 ||
-	    kk_file_read(key_path, 1 << 20, &s->key, NULL, err) != 0)
-		goto fail;
+	if (cert_path != NULL) {
+		if (kk_file_read(cert_path, 1 << 20, &s->cert, NULL, err) != 0 ||
+		    kk_file_read(key_path, 1 << 20, &s->key, NULL, err) != 0)
+			goto fail;
+		flags |= MHD_USE_TLS;
+		tls[0] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, s->cert};
+		tls[1] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, s->key};
+	}
 	/* threads == 1: the polling thread alone, no pool option at all (MHD warns about a
 	 * pool of zero or one) */
 	pool[0].option = threads == 1 ? MHD_OPTION_END : MHD_OPTION_THREAD_POOL_SIZE;
@@ -231,8 +238,7 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
 	s->d = MHD_start_daemon(flags, 0, NULL, NULL, handle, s,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-	    MHD_OPTION_HTTPS_MEM_CERT, s->cert,
-	    MHD_OPTION_HTTPS_MEM_KEY, s->key,
+	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_ARRAY, pool,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
@@ -243,7 +249,8 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
 	    MHD_OPTION_END);
 	if (s->d == NULL) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot listen on %s (address in use, or bad TLS "
-		    "certificate/key %s, %s)", listen, cert_path, key_path);
+		    "certificate/key %s, %s)", listen, cert_path ? cert_path : "-",
+		    key_path ? key_path : "-");
 		goto fail;
 	}
 	*out = s;

@@ -15,7 +15,8 @@ typedef void (*kk_http_handler)(void *ctx, const kk_http_req *req, kk_http_resp 
 
 /* Parses "ADDR:PORT" or "[V6ADDR]:PORT" into a sockaddr (numeric addresses only). */
 int kk_parse_listen(const char *s, struct sockaddr_storage *ss, kk_err *err);
-/* Starts serving HTTPS on listen with the PEM certificate chain and key files; requests
+/* Starts serving HTTPS on listen with the PEM certificate chain and key files (both NULL:
+ * plain HTTP, for the CRL and OCSP listener, CP 4.9.6); requests
  * go to fn(ctx, ...). Bodies over max_body are discarded unread and the request is
  * handed over with too_large set. ctx is borrowed until kk_server_stop. */
 int kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t max_body,

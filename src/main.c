@@ -9,6 +9,7 @@
 #include "kakuin/policy.h"
 #include "kakuin/ra.h"
 #include "kakuin/review.h"
+#include "kakuin/status.h"
 #include "kakuin/store.h"
 #include "kakuin/util.h"
 #include "cli.h"
@@ -20,7 +21,7 @@
 
 typedef struct opts {
 	const char *data_dir, *policy, *listen, *resolver, *tls_cert, *tls_key, *public_base;
-	const char *dnssec_probe, *review_listen;
+	const char *dnssec_probe, *review_listen, *http_listen;
 	const char *name, *unit, *locality, *state;
 	int http01_port, workers, threads, dev;
 } opts;
@@ -34,14 +35,16 @@ usage(void)
 	    "                    [--dns-resolver ADDR:PORT] [--tls-cert PEM --tls-key PEM]\n"
 	    "                    [--public-base-url URL] [--policy FILE]\n"
 	    "                    [--dnssec-probe NAME|none] [--review-listen ADDR:PORT|none]\n"
-	    "                    [--dev]\n"
+	    "                    [--http-listen ADDR:PORT|none] [--dev]\n"
 	    "       kakuin org set --data-dir DIR [--name O] [--unit OU] [--locality L]\n"
 	    "                    [--state ST]\n"
 	    "       kakuin org show --data-dir DIR\n"
 	    "       kakuin review user|org|eab|task ... --data-dir DIR (kakuin review help)\n"
 	    "       kakuin check --data-dir DIR\n"
 	    "defaults: --listen 127.0.0.1:14000 --http01-port 80 --dns-resolver 127.0.0.1:53\n"
-	    "          --review-listen 127.0.0.1:14001 (the reviewer web UI)\n");
+	    "          --review-listen 127.0.0.1:14001 (the reviewer web UI)\n"
+	    "          --http-listen 127.0.0.1:8080 (CRL and OCSP over plain HTTP; with --dev\n"
+	    "          and no --public-base-url, certificates point there)\n");
 }
 
 static int
@@ -57,6 +60,7 @@ parse_opts(int argc, char **argv, opts *o)
 		{"workers", required_argument, 0, 'w'}, {"threads", required_argument, 0, 't'},
 		{"dnssec-probe", required_argument, 0, 'P'}, {"dev", no_argument, 0, 'V'},
 		{"review-listen", required_argument, 0, 'R'},
+		{"http-listen", required_argument, 0, 'H'},
 		{0, 0, 0, 0}};
 	int ch;
 
@@ -64,6 +68,7 @@ parse_opts(int argc, char **argv, opts *o)
 	o->listen = "127.0.0.1:14000";
 	o->resolver = "127.0.0.1:53";
 	o->review_listen = "127.0.0.1:14001";
+	o->http_listen = "127.0.0.1:8080";
 	o->http01_port = 80;
 	o->workers = 4;
 	o->threads = 4;
@@ -87,6 +92,7 @@ parse_opts(int argc, char **argv, opts *o)
 		case 'P': o->dnssec_probe = optarg; break;
 		case 'V': o->dev = 1; break;
 		case 'R': o->review_listen = optarg; break;
+		case 'H': o->http_listen = optarg; break;
 		default: return -1;
 		}
 	}
@@ -190,7 +196,7 @@ cmd_serve(const opts *o)
 	kk_ra_cfg cfg;
 	kk_ra *ra = NULL;
 	kk_wfe *w = NULL;
-	kk_server *srv = NULL, *ui = NULL;
+	kk_server *srv = NULL, *ui = NULL, *status = NULL;
 	kk_review *rv = NULL;
 	kk_review_web *web = NULL;
 	const char *cert, *key;
@@ -208,8 +214,14 @@ cmd_serve(const opts *o)
 	}
 	if (kk_policy_load(o->policy, &cfg.policy, &e) != 0)
 		return kk_cli_fail("policy", &e);
+	/* certificates name the CP's CRL and OCSP URLs, or --public-base-url; a dev
+	 * install without one points them at its own plain-HTTP listener */
 	if (o->public_base != NULL)
 		kk_policy_set_public_base(&cfg.policy, o->public_base);
+	else if (o->dev && strcmp(o->http_listen, "none") != 0) {
+		snprintf(base, sizeof(base), "http://%s", o->http_listen);
+		kk_policy_set_public_base(&cfg.policy, base);
+	}
 	if (parse_resolver(o->resolver, &cfg.va, &e) != 0)
 		return kk_cli_fail("--dns-resolver", &e);
 	cfg.va.http01_port = o->http01_port;
@@ -258,10 +270,22 @@ cmd_serve(const opts *o)
 	}
 	if (ui != NULL)
 		kk_log("info", "main", "reviewer web UI at https://%s/", o->review_listen);
+	/* CRL and OCSP for relying parties: plain HTTP (CP 4.9.6, RFC 5019 5) */
+	if (strcmp(o->http_listen, "none") != 0) {
+		if (kk_server_start_handler(&status, kk_status_http, kk_ra_status(ra), 64 * 1024,
+		    o->http_listen, NULL, NULL, o->threads, &e) != 0) {
+			kk_cli_fail("--http-listen", &e);
+			goto out;
+		}
+		kk_log("info", "main", "CRL at http://%s/crl/issuing.crl, OCSP at http://%s/ocsp "
+		    "(certificates name %s and %s)", o->http_listen, o->http_listen,
+		    cfg.policy.crl_url, cfg.policy.ocsp_url);
+	}
 	sigwait(&set, &sig);
 	kk_log("info", "main", "signal %d: shutting down", sig);
 	rc = 0;
 out:
+	kk_server_stop(status);
 	kk_server_stop(ui);
 	kk_review_web_free(web);
 	kk_review_close(rv);

@@ -182,11 +182,12 @@ wait_directory() {
 # is switched off; with unbound (IT_RESOLVER_PORT set) the test passes
 # --dnssec-probe itself through IT_SERVE_ARGS. The server runs in dev mode
 # (--dev: accounts without EAB get the dev organization) unless IT_PRODUCTION
-# is set (the OV tests); its reviewer UI listens on a free port unless
-# IT_SERVE_ARGS names one.
+# is set (the OV tests); its reviewer UI and its CRL/OCSP listener (IT_HTTPPORT)
+# listen on free ports unless IT_SERVE_ARGS names others.
 start_server() {
 	local probe=() dev=(--dev) ui
 	ui=$(free_port 14001)
+	IT_HTTPPORT=$(free_port 8080)
 	[ -n "${IT_RESOLVER_PORT:-}" ] || probe=(--dnssec-probe none)
 	[ -z "${IT_PRODUCTION:-}" ] || dev=()
 	IT_RESOLVER_PORT=${IT_RESOLVER_PORT:-$IT_DNSPORT}
@@ -211,7 +212,8 @@ start_server() {
 	done
 	"$IT_KAKUIN" serve --data-dir "$IT_DATA" --listen "127.0.0.1:$IT_PORT" \
 	    --http01-port "$IT_HTTP01" --dns-resolver "127.0.0.1:$IT_RESOLVER_PORT" \
-	    --review-listen "127.0.0.1:$ui" "${probe[@]}" "${dev[@]}" "${IT_SERVE_ARGS[@]}" \
+	    --review-listen "127.0.0.1:$ui" --http-listen "127.0.0.1:$IT_HTTPPORT" \
+	    "${probe[@]}" "${dev[@]}" "${IT_SERVE_ARGS[@]}" \
 	    >"$IT_WORK/server.log" 2>&1 &
 	IT_PIDS+=($!)
 	wait_directory $!
