@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# CRL and OCSP over the plain-HTTP listener (issue #5, CP 4.9.7, 4.9.9, 7.2, 7.3): a
+# certbot certificate names the listener in its CRL DP and AIA (dev mode), `openssl
+# ocsp` says good over POST and over GET (RFC 5019 caching headers), the CRL verifies
+# against the chain, a malformed request gets malformedRequest, and the OCSP responder
+# certificate follows CP table 7.1-2. Usage: test_status.sh BUILD_DIR
+set -uo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+it_init "${1:-}"
+start_dns
+start_server
+
+# check NAME COMMAND...: pass when the command succeeds
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+base=http://127.0.0.1:$IT_HTTPPORT
+chain=$IT_DATA/ca/chain.pem
+cb=$IT_WORK/certbot
+mkdir -p "$cb"
+info "certbot certonly status.example.jp"
+REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
+    --non-interactive --agree-tos --register-unsafely-without-email \
+    --server "$IT_DIRURL" --preferred-challenges http \
+    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
+    --key-type rsa --rsa-key-size 2048 \
+    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
+    --cert-name it -d status.example.jp >"$cb/out.log" 2>&1 ||
+    { cat "$cb/out.log"; die "certbot certonly"; }
+leaf=$cb/config/live/it/cert.pem
+pass "certbot certonly"
+
+text=$(openssl x509 -in "$leaf" -noout -text)
+check "leaf CRL DP names the listener" grep -qF "URI:$base/crl/issuing.crl" <<<"$text"
+check "leaf AIA OCSP names the listener" grep -qF "OCSP - URI:$base/ocsp" <<<"$text"
+
+# ---- OCSP over POST (openssl ocsp -url posts)
+out=$(openssl ocsp -issuer "$IT_ISSUING" -cert "$leaf" -url "$base/ocsp" -CAfile "$chain" \
+    -no_nonce 2>&1)
+check "OCSP POST: good" grep -q ": good" <<<"$out"
+check "OCSP POST: response verifies" grep -q "Response verify OK" <<<"$out"
+
+# ---- OCSP over GET (RFC 5019 5): base64 of the DER request, URL-encoded
+openssl ocsp -issuer "$IT_ISSUING" -cert "$leaf" -no_nonce -reqout "$IT_WORK/req.der" \
+    >/dev/null 2>&1 || die "openssl ocsp -reqout"
+b64=$(base64 -w0 "$IT_WORK/req.der" | sed 's/+/%2B/g; s/\//%2F/g; s/=/%3D/g')
+curl -sS -D "$IT_WORK/get.hdr" -o "$IT_WORK/get.der" "$base/ocsp/$b64" || die "curl OCSP GET"
+out=$(openssl ocsp -respin "$IT_WORK/get.der" -issuer "$IT_ISSUING" -cert "$leaf" \
+    -CAfile "$chain" 2>&1)
+check "OCSP GET: good" grep -q ": good" <<<"$out"
+check "OCSP GET: response verifies" grep -q "Response verify OK" <<<"$out"
+check "OCSP GET: content type" grep -qi "^content-type: application/ocsp-response" \
+    "$IT_WORK/get.hdr"
+check "OCSP GET: Cache-Control max-age" grep -qiE "^cache-control: max-age=[1-9]" \
+    "$IT_WORK/get.hdr"
+check "OCSP GET: ETag is the SHA-256 of the body" grep -qi \
+    "^etag: \"$(sha256sum "$IT_WORK/get.der" | cut -d' ' -f1)\"" "$IT_WORK/get.hdr"
+check "OCSP GET: Last-Modified and Expires" bash -c \
+    "grep -qi '^last-modified: ' '$IT_WORK/get.hdr' && grep -qi '^expires: ' '$IT_WORK/get.hdr'"
+# the same request unencoded (a '/' in the base64 makes more path segments)
+curl -sS -o "$IT_WORK/get2.der" "$base/ocsp/$(base64 -w0 "$IT_WORK/req.der")"
+out=$(openssl ocsp -respin "$IT_WORK/get2.der" -issuer "$IT_ISSUING" -cert "$leaf" \
+    -CAfile "$chain" 2>&1)
+check "OCSP GET without URL-encoding: good" grep -q ": good" <<<"$out"
+
+# ---- malformed request: an OCSP response with status malformedRequest (1)
+curl -sS -o "$IT_WORK/bad.der" -H 'Content-Type: application/ocsp-request' \
+    --data-binary 'not DER' "$base/ocsp" || die "curl malformed POST"
+out=$(openssl ocsp -respin "$IT_WORK/bad.der" -resp_text -noverify 2>&1)
+check "malformed request: malformedRequest" grep -qi "malformedrequest" <<<"$out"
+
+# ---- the CRL (CP table 7.2)
+curl -sS -D "$IT_WORK/crl.hdr" -o "$IT_WORK/crl.der" "$base/crl/issuing.crl" ||
+    die "curl CRL"
+check "CRL content type" grep -qi "^content-type: application/pkix-crl" "$IT_WORK/crl.hdr"
+out=$(openssl crl -in "$IT_WORK/crl.der" -inform DER -CAfile "$chain" -noout -verify 2>&1)
+check "CRL verifies with the issuing CA" grep -q "verify OK" <<<"$out"
+text=$(openssl crl -in "$IT_WORK/crl.der" -inform DER -noout -text)
+check "CRL v2, sha256WithRSA, issuer" bash -c "grep -q 'Version 2' <<<\"\$0\" &&
+    grep -q 'sha256WithRSAEncryption' <<<\"\$0\" &&
+    grep -q 'Issuer: C = JP, O = \"SECOM Trust Systems CO.,LTD.\", CN = SECOM Passport for Web SR 3.0 CA' <<<\"\$0\"" "$text"
+check "CRL has a CRL Number and AKI" bash -c "grep -q 'X509v3 CRL Number' <<<\"\$0\" &&
+    grep -q 'X509v3 Authority Key Identifier' <<<\"\$0\"" "$text"
+last=$(openssl crl -in "$IT_WORK/crl.der" -inform DER -noout -lastupdate | cut -d= -f2)
+next=$(openssl crl -in "$IT_WORK/crl.der" -inform DER -noout -nextupdate | cut -d= -f2)
+check "CRL nextUpdate = thisUpdate + 96 h" test \
+    $(($(date -d "$next" +%s) - $(date -d "$last" +%s))) -eq 345600
+
+# ---- the OCSP responder certificate (CP table 7.1-2)
+ocsp=$IT_DATA/ca/ocsp.pem
+text=$(openssl x509 -in "$ocsp" -noout -text)
+check "responder: chains to the root" openssl verify -CAfile "$IT_ROOT" -untrusted \
+    "$IT_ISSUING" "$ocsp"
+check "responder: subject C, O, CN" grep -q \
+    'Subject: C = JP, O = "SECOM Trust Systems CO.,LTD.", CN = SECOM Passport for Web SR 3.0 CA OCSP Responder' \
+    <<<"$text"
+check "responder: keyUsage digitalSignature, critical" bash -c \
+    "grep -A1 'X509v3 Key Usage: critical' <<<\"\$0\" | grep -qx ' *Digital Signature'" "$text"
+check "responder: EKU OCSPSigning" bash -c \
+    "grep -A1 'X509v3 Extended Key Usage' <<<\"\$0\" | grep -qx ' *OCSP Signing'" "$text"
+check "responder: OCSP No Check" grep -q "OCSP No Check" <<<"$text"
+check "responder: CP policy with the CPS only" bash -c \
+    "grep -q 'Policy: 1.2.392.200091.100.751.1' <<<\"\$0\" && ! grep -q 'Policy: 2.23.140' <<<\"\$0\"" "$text"
+check "responder: AKI, SKI, no basicConstraints, CRL DP or AIA" bash -c \
+    "grep -q 'Authority Key Identifier' <<<\"\$0\" && grep -q 'Subject Key Identifier' <<<\"\$0\" &&
+    ! grep -qE 'Basic Constraints|CRL Distribution|Authority Information Access' <<<\"\$0\"" "$text"
+check "responder: 2048-bit RSA" grep -q "Public-Key: (2048 bit)" <<<"$text"
+kakuin_check
+[ "$IT_FAILED" -eq 0 ]
