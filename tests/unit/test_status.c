@@ -152,7 +152,14 @@ test_crl(void **state)
 	assert_int_equal(X509_NAME_cmp(X509_CRL_get_issuer(crl), X509_get_subject_name(issuing())), 0);
 	assert_int_equal(c1.next_update - c1.this_update, 96 * 3600);
 	assert_int_equal(ASN1_TIME_cmp_time_t(X509_CRL_get0_nextUpdate(crl), c1.next_update), 0);
-	assert_non_null(X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier, &crit, NULL));
+	{
+		AUTHORITY_KEYID *akid = X509_CRL_get_ext_d2i(crl, NID_authority_key_identifier,
+		    &crit, NULL);
+		assert_non_null(akid);
+		assert_int_equal(ASN1_OCTET_STRING_cmp(akid->keyid,
+		    X509_get0_subject_key_id(issuing())), 0);
+		AUTHORITY_KEYID_free(akid);
+	}
 	/* entries: both revoked unexpired ones, nothing else */
 	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 2);
 	assert_null(crl_entry(crl, serial[0]));
