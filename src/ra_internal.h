@@ -57,4 +57,10 @@ void *ra_sweeper_main(void *arg);
 #define KK_RA_HELD 1
 int kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *req, kk_err *err);
 
+/* CP 4.9.12: 0 if the CSR's key is not blocked; KK_ERR_BAD_PUBLIC_KEY if it is. */
+int ra_key_allowed(kk_ra *ra, X509_REQ *req, kk_err *err);
+/* A certificate was revoked (or its status otherwise changed): the CRL and OCSP
+ * publishers re-sign (defined by the status module). */
+void ra_status_changed(kk_ra *ra, const char *serial);
+
 #endif
