@@ -165,12 +165,13 @@ directory(kk_wfe *w, const char *base, kk_http_resp *resp)
 		json_object_set_new(meta, "website", json_string(pol->website));
 	if (meta != NULL)
 		json_object_set_new(meta, "validationMethods", validation_methods(pol));
-	kk_wfe_json(resp, 200, json_pack("{s:s+,s:s+,s:s+,s:s+,s:s+,s:o}",
+	kk_wfe_json(resp, 200, json_pack("{s:s+,s:s+,s:s+,s:s+,s:s+,s:s+,s:o}",
 	    "newNonce", base, "/acme/new-nonce",
 	    "newAccount", base, "/acme/new-account",
 	    "newOrder", base, "/acme/new-order",
 	    "keyChange", base, "/acme/key-change",
 	    "revokeCert", base, "/acme/revoke-cert",
+	    "renewalInfo", base, "/acme/renewal-info",
 	    "meta", meta));
 }
 
@@ -300,6 +301,8 @@ kk_wfe_handle(kk_wfe *w, const kk_http_req *req, kk_http_resp *resp)
 		/* RFC 8555 7.2: 200 for HEAD, 204 for GET, never cached */
 		resp->status = head ? 200 : 204;
 		kk_wfe_header(resp, "Cache-Control", kk_strdup("no-store"));
+	} else if (strncmp(req->path, "/acme/renewal-info/", 19) == 0 && (get || head)) {
+		kk_wfe_renewal_info(&c, req->path + 19, &err);
 	} else if (strcmp(req->method, "POST") == 0 && is_post_resource(req->path)) {
 		if (route_post(&c, &err) == 0 && resp->status == 0)
 			kk_err_set(&err, KK_ERR_INTERNAL, "no response produced");

@@ -1,9 +1,11 @@
-/* ACME revocation (RFC 8555 7.6): the request payload and who signed it. */
+/* ACME revocation (RFC 8555 7.6): the request payload and who signed it; ACME Renewal
+ * Information (RFC 9773). */
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
+#include "kakuin/clock.h"
 #include "kakuin/util.h"
 #include "wfe_internal.h"
 
@@ -134,4 +136,23 @@ kk_wfe_revoke_cert(kk_wfe_ctx *c, kk_err *err)
 out:
 	free(der);
 	return rc;
+}
+
+/* RFC 9773 4.2: clients poll again after Retry-After */
+#define ARI_RETRY_AFTER "21600"
+
+int
+kk_wfe_renewal_info(kk_wfe_ctx *c, const char *cert_id, kk_err *err)
+{
+	char start[21], end[21];
+	time_t s, e;
+
+	if (kk_ra_renewal_info(c->w->ra, cert_id, &s, &e, err) != 0)
+		return -1;
+	kk_time_format(s, start);
+	kk_time_format(e, end);
+	kk_wfe_json(c->resp, 200, json_pack("{s:{s:s,s:s}}", "suggestedWindow", "start", start,
+	    "end", end));
+	kk_wfe_header(c->resp, "Retry-After", kk_strdup(ARI_RETRY_AFTER));
+	return 0;
 }

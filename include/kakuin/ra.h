@@ -118,6 +118,13 @@ typedef struct kk_revoke_req {
  * keyCompromise and the key is blocked. Calls ra_status_changed for each revocation. */
 int kk_ra_revoke(kk_ra *ra, const kk_revoke_req *rq, kk_err *err);
 
+/* ACME Renewal Information (RFC 9773 4): the suggested window of the certificate named
+ * by cert_id (base64url(AKI) "." base64url(serial)): the last third of its validity
+ * less a sixth; for a revoked certificate a window already past (renew now).
+ * KK_ERR_MALFORMED for a malformed cert_id, KK_ERR_NOT_FOUND for an unknown one. */
+int kk_ra_renewal_info(kk_ra *ra, const char *cert_id, time_t *start, time_t *end,
+    kk_err *err);
+
 /* CA-initiated revocation (CP 4.9.1, 4.9.3), from the command line: no ra, only the
  * store; who is the signed-in reviewer (kk_review_login). The deadline class of a
  * request is "24h" for keyCompromise and unspecified (the subscriber's written request),
