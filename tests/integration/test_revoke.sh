@@ -43,6 +43,19 @@ serial_of() {
 	openssl x509 -in "$1" -noout -serial | sed 's/^serial=//' | tr 'A-F' 'a-f'
 }
 
+# b64u_hex HEX: base64url (unpadded) of the octets
+b64u_hex() { printf '%s' "$1" | xxd -r -p | base64 -w0 | tr '+/' '-_' | tr -d '='; }
+
+# ari PEM: GET renewalInfo (RFC 9773) for the certificate into $IT_WORK/ari.json
+ari() {
+	local aki sn
+	aki=$(openssl x509 -in "$1" -noout -ext authorityKeyIdentifier |
+	    sed -n 's/^ *\(keyid:\)\{0,1\}\([0-9A-F:]\{20,\}\).*/\2/p' | tr -d ':')
+	sn=$(serial_of "$1")
+	curl -sS --cacert "$IT_CACERT" -D "$IT_WORK/ari.hdr" -o "$IT_WORK/ari.json" \
+	    -w '%{http_code}' "${IT_DIRURL%/directory}/acme/renewal-info/$(b64u_hex "$aki").$(b64u_hex "$sn")"
+}
+
 # db_status SERIAL: "status|reason|revoked_by" from the store
 db_status() {
 	sqlite3 "$IT_DATA/kakuin.db" "SELECT status, coalesce(revoked_reason, ''), \
@@ -136,6 +149,31 @@ expect_status "$s3" "revoked|5|account 3" "cessationOfOperation recorded for $s3
 info "kakuin revoke: CA-initiated (CP 4.9.1)"
 certbot_get rv4 rv4.example.jp
 s4=$(serial_of "$cb/config/live/rv4/cert.pem")
+code=$(ari "$cb/config/live/rv4/cert.pem")
+if [ "$code" = 200 ] && grep -qi '^Retry-After: 21600' "$IT_WORK/ari.hdr" &&
+    python3 -c 'import json,sys,datetime as d
+w=json.load(open(sys.argv[1]))["suggestedWindow"]
+p=lambda t: d.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ")
+sys.exit(0 if d.datetime.utcnow() < p(w["start"]) < p(w["end"]) else 1)' "$IT_WORK/ari.json"; then
+	pass "renewalInfo of a live certificate: a future window, Retry-After"
+else
+	cat "$IT_WORK/ari.hdr" "$IT_WORK/ari.json"
+	fail "renewalInfo of a live certificate ($code)"
+fi
+code=$(ari "$c1")
+if [ "$code" = 200 ] && python3 -c 'import json,sys,datetime as d
+w=json.load(open(sys.argv[1]))["suggestedWindow"]
+p=lambda t: d.datetime.strptime(t, "%Y-%m-%dT%H:%M:%SZ")
+sys.exit(0 if p(w["start"]) < p(w["end"]) <= d.datetime.utcnow() else 1)' "$IT_WORK/ari.json"; then
+	pass "renewalInfo of a revoked certificate: renew now"
+else
+	cat "$IT_WORK/ari.json"
+	fail "renewalInfo of a revoked certificate ($code)"
+fi
+code=$(curl -sS --cacert "$IT_CACERT" -o /dev/null -w '%{http_code}' \
+    "${IT_DIRURL%/directory}/acme/renewal-info/AAAA.AQ")
+[ "$code" = 404 ] && pass "renewalInfo of an unknown certID -> 404" ||
+    fail "renewalInfo unknown certID: $code"
 PW_A=carol-password-123
 PW_B=dave-password-4567
 kkrun() { "$IT_KAKUIN" "$@" --data-dir "$IT_DATA" >"$IT_WORK/kk.log" 2>&1; }

@@ -327,6 +327,111 @@ test_ca_initiated(void **state)
 	EVP_PKEY_free(k);
 }
 
+/* RFC 9773 4.1 certID of a DER certificate. Caller frees. */
+static char *
+cert_id(const unsigned char *der, size_t len)
+{
+	const unsigned char *p = der;
+	X509 *x = d2i_X509(NULL, &p, (long)len);
+	const ASN1_INTEGER *sn;
+	const ASN1_OCTET_STRING *aki;
+	char *a = NULL, *b = NULL, *out;
+
+	assert_non_null(x);
+	aki = X509_get0_authority_key_id(x);
+	sn = X509_get0_serialNumber(x);
+	assert_non_null(aki);
+	assert_int_equal(kk_b64url_encode(ASN1_STRING_get0_data(aki),
+	    (size_t)ASN1_STRING_length(aki), &a), 0);
+	assert_int_equal(kk_b64url_encode(ASN1_STRING_get0_data(sn),
+	    (size_t)ASN1_STRING_length(sn), &b), 0);
+	out = kk_printf("%s.%s", a, b);
+	free(a);
+	free(b);
+	X509_free(x);
+	return out;
+}
+
+static void
+test_ari_and_replaces(void **state)
+{
+	unsigned char *der = NULL, *der2 = NULL;
+	char serial[41], serial2[41], *id, *id2, json[400];
+	size_t len, len2;
+	EVP_PKEY *k = EVP_RSA_gen(2048);
+	time_t start, end, now = kk_now();
+	kk_certrev r;
+	kk_order o;
+	json_t *p;
+	kk_err e;
+
+	(void)state;
+	assert_non_null(k);
+	issue(&a1, "ari.example.jp", k, serial, &der, &len);
+	issue(&a1, "ari2.example.jp", k, serial2, &der2, &len2);
+	id = cert_id(der, len);
+	id2 = cert_id(der2, len2);
+	state_of(serial, &r);
+	/* a live certificate: the last third, ending a sixth before notAfter */
+	assert_int_equal(kk_ra_renewal_info(ra, id, &start, &end, &e), 0);
+	assert_int_equal(start, r.not_after - (r.not_after - now) / 3);
+	assert_int_equal(end, r.not_after - (r.not_after - now) / 6);
+	assert_true(start > now && start < end && end < r.not_after);
+	/* unknown, foreign and malformed certIDs */
+	assert_int_equal(kk_ra_renewal_info(ra, "AAAA.AQ", &start, &end, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_NOT_FOUND);
+	{
+		char *unknown = kk_printf("%.*s.AQ", (int)(strchr(id, '.') - id), id);
+		assert_int_equal(kk_ra_renewal_info(ra, unknown, &start, &end, &e), -1);
+		assert_int_equal(e.kind, KK_ERR_NOT_FOUND);
+		free(unknown);
+	}
+	assert_int_equal(kk_ra_renewal_info(ra, "no-dot", &start, &end, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_MALFORMED);
+
+	/* replaces (RFC 9773 5, CP 4.7): only in the last 90 days */
+	snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":"
+	    "\"ari.example.jp\"}],\"replaces\":\"%s\"}", id);
+	p = json_loads(json, 0, NULL);
+	assert_int_equal(kk_ra_new_order(ra, &a1, p, &o, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_MALFORMED);
+	assert_non_null(strstr(e.detail, "last 90 days"));
+	kk_clock_set(r.not_after - 30 * DAY);
+	assert_int_equal(kk_ra_new_order(ra, &a2, p, &o, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_MALFORMED);
+	assert_non_null(strstr(e.detail, "this account"));
+	if (kk_ra_new_order(ra, &a1, p, &o, &e) != 0)
+		fail_msg("replaces: %s", e.detail);
+	kk_order_clear(&o);
+	json_decref(p);
+	kk_clock_set(r.not_after + 1);
+	assert_int_equal(kk_ra_renewal_info(ra, id, &start, &end, &e), 0);
+	p = json_loads(json, 0, NULL);
+	assert_int_equal(kk_ra_new_order(ra, &a1, p, &o, &e), -1);
+	assert_non_null(strstr(e.detail, "expired"));
+	json_decref(p);
+	kk_clock_set(now);
+
+	/* a revoked certificate: renew now (a window already past); cannot be replaced */
+	assert_int_equal(try_revoke(der2, len2, 4, &a1, 0, &e), 0);
+	assert_int_equal(kk_ra_renewal_info(ra, id2, &start, &end, &e), 0);
+	assert_true(start < end && end <= now);
+	snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":"
+	    "\"ari2.example.jp\"}],\"replaces\":\"%s\"}", id2);
+	p = json_loads(json, 0, NULL);
+	kk_clock_set(r.not_after - 30 * DAY);
+	assert_int_equal(kk_ra_new_order(ra, &a1, p, &o, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_MALFORMED);
+	assert_non_null(strstr(e.detail, "revoked"));
+	kk_clock_set(now);
+	json_decref(p);
+	free(id);
+	free(id2);
+	free(der);
+	free(der2);
+	EVP_PKEY_free(k);
+}
+
 int
 main(void)
 {
@@ -335,6 +440,7 @@ main(void)
 		cmocka_unit_test(test_who_may_revoke),
 		cmocka_unit_test(test_key_compromise),
 		cmocka_unit_test(test_ca_initiated),
+		cmocka_unit_test(test_ari_and_replaces),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
