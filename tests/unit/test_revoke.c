@@ -309,6 +309,7 @@ test_ca_initiated(void **state)
 	assert_string_equal(open[before].serial, s2);
 	free(open);
 	/* keyCompromise by the CA revokes the key's certificates and blocks it */
+	free(d1);
 	issue(&a2, "ca-revoke-3.example.jp", k, s1, &d1, &l1);
 	free(d1);
 	assert_int_equal(kk_revoke_by_reviewer(kk_ra_store(ra), &appr, s2, 1, "posted",
