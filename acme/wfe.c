@@ -165,18 +165,24 @@ directory(kk_wfe *w, const char *base, kk_http_resp *resp)
 		json_object_set_new(meta, "website", json_string(pol->website));
 	if (meta != NULL)
 		json_object_set_new(meta, "validationMethods", validation_methods(pol));
-	kk_wfe_json(resp, 200, json_pack("{s:s+,s:s+,s:s+,s:s+,s:o}",
+	kk_wfe_json(resp, 200, json_pack("{s:s+,s:s+,s:s+,s:s+,s:s+,s:s+,s:o}",
 	    "newNonce", base, "/acme/new-nonce",
 	    "newAccount", base, "/acme/new-account",
 	    "newOrder", base, "/acme/new-order",
 	    "keyChange", base, "/acme/key-change",
+	    "revokeCert", base, "/acme/revoke-cert",
+	    "renewalInfo", base, "/acme/renewal-info",
 	    "meta", meta));
 }
 
+/* Which key a request may be signed with (RFC 8555 6.2). */
+enum { KEY_KID, KEY_JWK, KEY_EITHER };
+
 /* RFC 8555 6.2-6.4: parse the JWS, consume the nonce, check the url, find the key
- * (jwk for newAccount, kid elsewhere) and verify the signature. */
+ * (jwk for newAccount, kid or jwk for revokeCert (7.6), kid elsewhere) and verify the
+ * signature. A jwk request leaves c->acct with id 0. */
 static int
-authenticate(kk_wfe_ctx *c, int want_jwk, kk_err *err)
+authenticate(kk_wfe_ctx *c, int keys, kk_err *err)
 {
 	const kk_http_req *req = c->req;
 	char url[600], prefix[600];
@@ -198,7 +204,7 @@ authenticate(kk_wfe_ctx *c, int want_jwk, kk_err *err)
 	if (strcmp(c->jws->url, url) != 0)
 		return kk_err_set(err, KK_ERR_UNAUTHORIZED,
 		    "JWS url \"%.200s\" does not match the request URL \"%.200s\"", c->jws->url, url);
-	if (want_jwk) {
+	if (keys == KEY_JWK || (keys == KEY_EITHER && c->jws->jwk != NULL)) {
 		if (c->jws->jwk == NULL)
 			return kk_err_set(err, KK_ERR_MALFORMED,
 			    "this request must be signed with a jwk, not a kid");
@@ -239,8 +245,10 @@ route_post(kk_wfe_ctx *c, kk_err *err)
 	int64_t id;
 
 	if (strcmp(p, "/acme/new-account") == 0)
-		return authenticate(c, 1, err) == 0 ? kk_wfe_new_account(c, err) : -1;
-	if (authenticate(c, 0, err) != 0)
+		return authenticate(c, KEY_JWK, err) == 0 ? kk_wfe_new_account(c, err) : -1;
+	if (strcmp(p, "/acme/revoke-cert") == 0)
+		return authenticate(c, KEY_EITHER, err) == 0 ? kk_wfe_revoke_cert(c, err) : -1;
+	if (authenticate(c, KEY_KID, err) != 0)
 		return -1;
 	if (strcmp(p, "/acme/new-order") == 0)
 		return kk_wfe_new_order(c, err);
@@ -293,6 +301,8 @@ kk_wfe_handle(kk_wfe *w, const kk_http_req *req, kk_http_resp *resp)
 		/* RFC 8555 7.2: 200 for HEAD, 204 for GET, never cached */
 		resp->status = head ? 200 : 204;
 		kk_wfe_header(resp, "Cache-Control", kk_strdup("no-store"));
+	} else if (strncmp(req->path, "/acme/renewal-info/", 19) == 0 && (get || head)) {
+		kk_wfe_renewal_info(&c, req->path + 19, &err);
 	} else if (strcmp(req->method, "POST") == 0 && is_post_resource(req->path)) {
 		if (route_post(&c, &err) == 0 && resp->status == 0)
 			kk_err_set(&err, KK_ERR_INTERNAL, "no response produced");

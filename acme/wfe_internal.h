@@ -40,5 +40,9 @@ int kk_wfe_finalize(kk_wfe_ctx *c, int64_t id, kk_err *err);
 int kk_wfe_authz(kk_wfe_ctx *c, int64_t id, kk_err *err);
 int kk_wfe_challenge(kk_wfe_ctx *c, int64_t id, kk_err *err);
 int kk_wfe_cert(kk_wfe_ctx *c, const char *serial, kk_err *err);
+/* acme/wfe_revoke.c */
+int kk_wfe_revoke_cert(kk_wfe_ctx *c, kk_err *err);
+/* GET /acme/renewal-info/<certID> (RFC 9773 4), unauthenticated. */
+int kk_wfe_renewal_info(kk_wfe_ctx *c, const char *cert_id, kk_err *err);
 
 #endif

@@ -40,6 +40,7 @@ usage(void)
 	    "                    [--state ST]\n"
 	    "       kakuin org show --data-dir DIR\n"
 	    "       kakuin review user|org|eab|task ... --data-dir DIR (kakuin review help)\n"
+	    "       kakuin revoke request|do|report ... --data-dir DIR (kakuin review help)\n"
 	    "       kakuin check --data-dir DIR\n"
 	    "defaults: --listen 127.0.0.1:14000 --http01-port 80 --dns-resolver 127.0.0.1:53\n"
 	    "          --review-listen 127.0.0.1:14001 (the reviewer web UI)\n"
@@ -386,7 +387,7 @@ main(int argc, char **argv)
 	cmd = argv[1];
 	argv++;
 	argc--;
-	if (strcmp(cmd, "review") == 0)
+	if (strcmp(cmd, "review") == 0 || strcmp(cmd, "revoke") == 0)
 		return kk_review_main(argc, argv);
 	if (strcmp(cmd, "org") == 0) {
 		if (argc < 2) {

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include "kakuin/ca.h"
 #include "kakuin/clock.h"
+#include "kakuin/ra.h"
 #include "kakuin/review.h"
 #include "kakuin/util.h"
 #include "cli.h"
@@ -23,7 +24,7 @@ enum { OF_NAME, OF_UNIT, OF_LOCALITY, OF_STATE, OF_REG, OF_ADDRESS, OF_PHONE, OF
 
 typedef struct ropts {
 	const char *data_dir, *policy, *as, *role, *status, *search, *kind, *source;
-	const char *reference, *document, *note, *reason, *outcome, *org;
+	const char *reference, *document, *note, *reason, *outcome, *org, *detail, *deadline;
 	const char *field[OF_N];
 	char **pos;   /* positional arguments after group and verb */
 	int npos;
@@ -36,6 +37,7 @@ typedef struct rctx {
 	kk_review *rv;
 	int64_t actor;       /* 0: the operator */
 	char actor_name[64];
+	kk_role actor_role;
 } rctx;
 
 static void
@@ -57,6 +59,12 @@ review_usage(void)
 	    "  eab create --org N --as ADMIN | eab revoke KID --as ADMIN | eab list [--org N]\n"
 	    "  task list [--status open|done] | task done N --outcome success|failure\n"
 	    "      [--note T] --as USER\n"
+	    "usage: kakuin revoke COMMAND --data-dir DIR (CP 4.9)\n"
+	    "  revoke request SERIAL --reason R [--detail T] [--deadline 24h|5d] --as USER\n"
+	    "  revoke do SERIAL --reason R [--detail T] --as APPROVER\n"
+	    "  revoke report   (open requests, earliest deadline first)\n"
+	    "  R: unspecified|keyCompromise|affiliationChanged|superseded|\n"
+	    "     cessationOfOperation|privilegeWithdrawn\n"
 	    "--as USER: the reviewer's password from $KAKUIN_REVIEW_PASSWORD or a line on stdin\n");
 }
 
@@ -64,7 +72,7 @@ static int
 parse_ropts(int argc, char **argv, ropts *o)
 {
 	enum { O_DATA = 256, O_POLICY, O_AS, O_ROLE, O_STATUS, O_SEARCH, O_KIND, O_SOURCE,
-	    O_REF, O_DOC, O_NOTE, O_REASON, O_OUTCOME, O_ORG, O_FIELD };
+	    O_REF, O_DOC, O_NOTE, O_REASON, O_OUTCOME, O_ORG, O_DETAIL, O_DEADLINE, O_FIELD };
 	static const struct option lo[] = {
 		{"data-dir", required_argument, 0, O_DATA}, {"policy", required_argument, 0, O_POLICY},
 		{"as", required_argument, 0, O_AS}, {"role", required_argument, 0, O_ROLE},
@@ -74,6 +82,8 @@ parse_ropts(int argc, char **argv, ropts *o)
 		{"document", required_argument, 0, O_DOC}, {"note", required_argument, 0, O_NOTE},
 		{"reason", required_argument, 0, O_REASON},
 		{"outcome", required_argument, 0, O_OUTCOME}, {"org", required_argument, 0, O_ORG},
+		{"detail", required_argument, 0, O_DETAIL},
+		{"deadline", required_argument, 0, O_DEADLINE},
 		{"name", required_argument, 0, O_FIELD + OF_NAME},
 		{"unit", required_argument, 0, O_FIELD + OF_UNIT},
 		{"locality", required_argument, 0, O_FIELD + OF_LOCALITY},
@@ -106,6 +116,8 @@ parse_ropts(int argc, char **argv, ropts *o)
 		case O_REASON: o->reason = optarg; break;
 		case O_OUTCOME: o->outcome = optarg; break;
 		case O_ORG: o->org = optarg; break;
+		case O_DETAIL: o->detail = optarg; break;
+		case O_DEADLINE: o->deadline = optarg; break;
 		default:
 			if (ch < O_FIELD || ch >= O_FIELD + OF_N)
 				return -1;
@@ -206,6 +218,7 @@ sign_in(rctx *c, int required)
 	if (rc != 0)
 		return kk_cli_fail(c->o.as, &e);
 	c->actor = r.id;
+	c->actor_role = r.role;
 	snprintf(c->actor_name, sizeof(c->actor_name), "%s", r.name);
 	return 0;
 }
@@ -590,7 +603,77 @@ cmd_task(rctx *c, const char *verb)
 	return 0;
 }
 
-/* argv[0] is "review". */
+/* ---- revoke (CP 4.9.1, 4.9.3) ---- */
+
+static int
+revoke_report(rctx *c)
+{
+	kk_revreq *list = NULL;
+	char deadline[21];
+	time_t now = kk_now();
+	size_t i, n = 0;
+	kk_err e;
+
+	if (kk_store_revreq_open(c->st, &list, &n, &e) != 0)
+		return kk_cli_fail("revoke report", &e);
+	for (i = 0; i < n; i++) {
+		kk_time_format(list[i].deadline, deadline);
+		printf("%lld %s %s within %s, deadline %s%s (by %s): %s\n", (long long)list[i].id,
+		    list[i].serial, kk_revoke_reason_name(list[i].reason), list[i].deadline_class,
+		    deadline, list[i].deadline <= now ? " OVERDUE" : "", list[i].requested_by,
+		    list[i].detail);
+	}
+	if (n == 0)
+		printf("no open revocation requests\n");
+	free(list);
+	return 0;
+}
+
+static int
+cmd_revoke(rctx *c, const char *verb)
+{
+	kk_reviewer who;
+	kk_revreq r;
+	char **serials = NULL, deadline[21];
+	size_t i, n = 0;
+	int reason = 0;
+	kk_err e;
+
+	if (strcmp(verb, "report") == 0)
+		return revoke_report(c);
+	if (strcmp(verb, "request") != 0 && strcmp(verb, "do") != 0)
+		return bad("revoke commands: request, do, report");
+	if (need_pos(c, 1, "a certificate serial") != 0)
+		return 1;
+	if (c->o.reason == NULL || kk_revoke_reason_parse(c->o.reason, &reason) != 0)
+		return bad("--reason must be unspecified, keyCompromise, affiliationChanged, "
+		    "superseded, cessationOfOperation or privilegeWithdrawn");
+	if (sign_in(c, 1) != 0)
+		return 1;
+	memset(&who, 0, sizeof(who));
+	who.id = c->actor;
+	who.role = c->actor_role;
+	snprintf(who.name, sizeof(who.name), "%s", c->actor_name);
+	if (strcmp(verb, "request") == 0) {
+		if (kk_revoke_request(c->st, &who, c->o.pos[0], reason, c->o.detail,
+		    c->o.deadline, kk_now(), &r, &e) != 0)
+			return kk_cli_fail("revoke request", &e);
+		kk_time_format(r.deadline, deadline);
+		printf("revocation request %lld: %s %s, revoke by %s (%s)\n", (long long)r.id,
+		    r.serial, kk_revoke_reason_name(reason), deadline, r.deadline_class);
+		return 0;
+	}
+	if (kk_revoke_by_reviewer(c->st, &who, c->o.pos[0], reason, c->o.detail, &serials, &n,
+	    &e) != 0)
+		return kk_cli_fail("revoke", &e);
+	for (i = 0; i < n; i++)
+		printf("revoked %s (%s)\n", serials[i], kk_revoke_reason_name(i == 0 ? reason : 1));
+	kk_serials_free(serials, n);
+	return 0;
+}
+
+/* argv[0] is "review", or "revoke" for `kakuin revoke VERB ...` (the same options and
+ * reviewer sign-in). */
 int
 kk_review_main(int argc, char **argv)
 {
@@ -599,7 +682,7 @@ kk_review_main(int argc, char **argv)
 	kk_paths paths;
 	rctx c;
 	kk_err e;
-	int rc = 1;
+	int rc = 1, revoke = strcmp(argv[0], "revoke") == 0;
 
 	if (argc >= 2 && strcmp(argv[1], "help") == 0) {
 		review_usage();
@@ -607,14 +690,14 @@ kk_review_main(int argc, char **argv)
 	}
 	memset(&c, 0, sizeof(c));
 	/* options may come anywhere: getopt moves the words (GROUP VERB ARGS) to the end */
-	if (parse_ropts(argc, argv, &c.o) != 0 || c.o.npos < 2) {
+	if (parse_ropts(argc, argv, &c.o) != 0 || c.o.npos < (revoke ? 1 : 2)) {
 		review_usage();
 		return 2;
 	}
-	group = c.o.pos[0];
-	verb = c.o.pos[1];
-	c.o.pos += 2;
-	c.o.npos -= 2;
+	group = revoke ? "revoke" : c.o.pos[0];
+	verb = c.o.pos[revoke ? 0 : 1];
+	c.o.pos += revoke ? 1 : 2;
+	c.o.npos -= revoke ? 1 : 2;
 	kk_paths_init(&paths, c.o.data_dir);
 	if (!kk_file_exists(paths.db)) {
 		fprintf(stderr, "kakuin: %s is not initialised; run kakuin init --data-dir %s\n",
@@ -638,6 +721,8 @@ kk_review_main(int argc, char **argv)
 		rc = cmd_eab(&c, verb);
 	else if (strcmp(group, "task") == 0)
 		rc = cmd_task(&c, verb);
+	else if (revoke)
+		rc = cmd_revoke(&c, verb);
 	else {
 		review_usage();
 		rc = 2;

@@ -63,4 +63,15 @@ void *ra_sweeper_main(void *arg);
 void ra_status_changed(kk_ra *ra, const char *serial);
 int kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *req, kk_err *err);
 
+/* CP 4.9.12: 0 if the CSR's key is not blocked; KK_ERR_BAD_PUBLIC_KEY if it is. */
+int ra_key_allowed(kk_ra *ra, X509_REQ *req, kk_err *err);
+/* RFC 9773 5, CP 4.7: the certificate a newOrder "replaces" (certID) must be acct's,
+ * issued (not revoked), unexpired and in its last 90 days; *serial gets its serial.
+ * KK_ERR_MALFORMED with a detail otherwise. */
+int ra_replaces(kk_ra *ra, const kk_account *acct, const char *cert_id, char serial[41],
+    kk_err *err);
+/* A certificate was revoked (or its status otherwise changed): the CRL and OCSP
+ * publishers re-sign (defined by the status module). */
+void ra_status_changed(kk_ra *ra, const char *serial);
+
 #endif

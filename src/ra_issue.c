@@ -149,7 +149,8 @@ kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t 
 	}
 	/* a bad CSR leaves the order ready, so the client can send a better one */
 	if (check_authz_age(ra, &o, kk_now(), err) != 0 ||
-	    kk_csr_check(csr, csr_len, &ra->cfg.policy, names, n, &req, err) != 0)
+	    kk_csr_check(csr, csr_len, &ra->cfg.policy, names, n, &req, err) != 0 ||
+	    ra_key_allowed(ra, req, err) != 0)
 		goto out;
 	/* checked before the order turns processing, so a restart never issues unchecked */
 	if (check_caa(ra, &o, acct_uri, err) != 0) {
@@ -383,7 +384,9 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 		    (kk_store_order_csr(ra->store, order_id, &csr, &csr_len, err) != 0 ||
 		    kk_csr_check(csr, csr_len, &ra->cfg.policy, names, n, &req, err) != 0))
 			goto fail;
+		/* a key reported compromised while the order was held is refused too */
 		if (order_names(ids, checked ? checked : req, names, &n, err) != 0 ||
+		    ra_key_allowed(ra, checked ? checked : req, err) != 0 ||
 		    plan(ra, &o, &org, checked ? checked : req, names, n, &cert, err) != 0)
 			goto fail;
 	}

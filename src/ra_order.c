@@ -149,6 +149,7 @@ kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *ou
 	const kk_policy *pol = &ra->cfg.policy;
 	json_t *ids = NULL, *v;
 	kk_authz_spec specs[KK_MAX_ORDER_NAMES];
+	char replaces[41] = "";
 	char *tokens[KK_MAX_ORDER_NAMES][KK_MAX_CHALLENGES];
 	size_t i, j, n = 0;
 	time_t now = kk_now();
@@ -162,6 +163,11 @@ kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *ou
 	if (json_object_get(payload, "notBefore") || json_object_get(payload, "notAfter"))
 		return kk_err_set(err, KK_ERR_MALFORMED,
 		    "notBefore and notAfter are not supported: validity follows the CP and BR");
+	/* RFC 9773 5: a renewal names the certificate it replaces */
+	if ((v = json_object_get(payload, "replaces")) != NULL && (!json_is_string(v) ||
+	    ra_replaces(ra, acct, json_string_value(v), replaces, err) != 0))
+		return json_is_string(v) ? -1 : kk_err_set(err, KK_ERR_MALFORMED,
+		    "\"replaces\" must be a certID string");
 	if ((ids = parse_identifiers(payload, err)) == NULL)
 		return -1;
 	memset(specs, 0, sizeof(specs));
@@ -202,7 +208,8 @@ kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *ou
 		kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (kk_store_order_create(ra->store, out, specs, n, err) != 0)
+	if (kk_store_order_create(ra->store, out, specs, n, err) != 0 ||
+	    (replaces[0] && kk_store_order_replaces(ra->store, out->id, replaces, err) != 0))
 		goto out;
 	/* RFC 8555 7.1.6: an order whose authorizations are all reused is ready at once */
 	if (order_effective(ra, out, err) != 0)

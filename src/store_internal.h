@@ -68,6 +68,11 @@ struct kk_auditrec;
 int store_audit_insert(kk_store *st, const struct kk_auditrec *a, const char *kind, int64_t id,
     kk_err *err);
 
+/* Reads every row of s (finalized here) into a kk_malloc'd array of size-byte elements
+ * filled by row(). Caller frees *out (src/store_review.c). */
+int store_read_rows(kk_store *st, sqlite3_stmt *s, size_t size,
+    void (*row)(sqlite3_stmt *, void *), void **out, size_t *n, kk_err *err);
+
 /* Column readers. Strings and blobs are copied with kk_malloc (caller frees);
  * NULL columns give NULL. -1 only when an allocation failed. */
 int store_col_str(sqlite3_stmt *s, int col, char **out);

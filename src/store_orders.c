@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 #include "kakuin/clock.h"
+#include "kakuin/store_revoke.h"
 #include "kakuin/util.h"
 #include "store_internal.h"
 
@@ -374,15 +377,25 @@ int
 kk_store_cert_issue(kk_store *st, const char *serial, const unsigned char *der, size_t len,
     kk_err *err)
 {
-	int rc, changes = 0;
+	const unsigned char *p = der;
+	char spki[65];
+	X509 *x = NULL;
+	int rc, changes = 0, have_spki;
 
 	if (!serial_ok(serial) || der == NULL || len == 0)
 		return kk_err_set(err, KK_ERR_MALFORMED, "issue needs a serial and DER");
+	/* CP 4.9.12: the key's identity, so a key compromise finds every certificate.
+	 * kk_ca_sign verified the DER; only store tests pass bytes that do not parse. */
+	have_spki = (x = d2i_X509(NULL, &p, (long)len)) != NULL &&
+	    kk_spki_sha256(X509_get0_pubkey(x), spki) == 0;
+	X509_free(x);
+	ERR_clear_error();
 	store_lock(st);
 	if ((rc = store_begin(st, err)) != 0)
 		goto out;
-	rc = store_run(st, &changes, err, "UPDATE certificates SET status = 'issued', der = ? "
-	    "WHERE serial = ? AND status = 'planned'", "bs", der, len, serial);
+	rc = store_run(st, &changes, err, "UPDATE certificates SET status = 'issued', der = ?, "
+	    "spki_sha256 = ? WHERE serial = ? AND status = 'planned'", "bss", der, len,
+	    have_spki ? spki : NULL, serial);
 	if (rc == 0 && changes == 0)
 		rc = cert_retry(st, "SELECT CASE WHEN status = 'issued' AND der = ? THEN "
 		    "'same' ELSE status END FROM certificates WHERE serial = ?", serial, der,

@@ -24,10 +24,8 @@ store_audit_insert(kk_store *st, const kk_auditrec *a, const char *kind, int64_t
 	    a->detail);
 }
 
-/* Reads every row of s (finalized here) into a kk_malloc'd array of size-byte elements
- * filled by row(). Caller frees *out. */
-static int
-read_rows(kk_store *st, sqlite3_stmt *s, size_t size, void (*row)(sqlite3_stmt *, void *),
+int
+store_read_rows(kk_store *st, sqlite3_stmt *s, size_t size, void (*row)(sqlite3_stmt *, void *),
     void **out, size_t *n, kk_err *err)
 {
 	unsigned char *v = NULL, *nv;
@@ -154,7 +152,7 @@ kk_store_reviewer_list(kk_store *st, kk_reviewer **out, size_t *n, kk_err *err)
 	store_lock(st);
 	if ((rc = store_prep(st, &s, err, "SELECT id, name, role, disabled, created FROM "
 	    "reviewers ORDER BY name", "")) == 0)
-		rc = read_rows(st, s, sizeof(**out), reviewer_row, (void **)out, n, err);
+		rc = store_read_rows(st, s, sizeof(**out), reviewer_row, (void **)out, n, err);
 	store_unlock(st);
 	return rc;
 }
@@ -319,7 +317,7 @@ kk_store_orgrec_list(kk_store *st, time_t now, const char *status, const char *q
 	    "instr(lower(coalesce(r.applicant_name, '')), lower(?3)) OR "
 	    "instr(lower(coalesce(r.applicant_email, '')), lower(?3))) "
 	    "ORDER BY r.created DESC, r.id DESC", "Tss", now, status, query)) == 0)
-		rc = read_rows(st, s, sizeof(**out), org_row, (void **)out, n, err);
+		rc = store_read_rows(st, s, sizeof(**out), org_row, (void **)out, n, err);
 	store_unlock(st);
 	return rc;
 }
@@ -495,7 +493,7 @@ kk_store_evidence_list(kk_store *st, int64_t org_id, kk_evidence **out, size_t *
 	    "e.reference, e.doc_sha256, e.doc_name, r.name, e.created FROM org_evidence e "
 	    "JOIN reviewers r ON r.id = e.added_by WHERE e.org_id = ? ORDER BY e.id", "I",
 	    org_id)) == 0)
-		rc = read_rows(st, s, sizeof(**out), evidence_row, (void **)out, n, err);
+		rc = store_read_rows(st, s, sizeof(**out), evidence_row, (void **)out, n, err);
 	store_unlock(st);
 	return rc;
 }
@@ -526,7 +524,7 @@ kk_store_audit_list(kk_store *st, const char *object, size_t limit, kk_audit **o
 	if ((rc = store_prep(st, &s, err, "SELECT id, at, actor, action, object, detail FROM "
 	    "audit_log WHERE ?1 IS NULL OR object = ?1 ORDER BY id DESC LIMIT ?2", "sI", object,
 	    (int64_t)(limit > INT32_MAX ? INT32_MAX : limit))) == 0)
-		rc = read_rows(st, s, sizeof(**out), audit_row, (void **)out, n, err);
+		rc = store_read_rows(st, s, sizeof(**out), audit_row, (void **)out, n, err);
 	store_unlock(st);
 	return rc;
 }
@@ -610,7 +608,7 @@ kk_store_eab_list(kk_store *st, int64_t org_id, kk_eab **out, size_t *n, kk_err 
 	if ((rc = store_prep(st, &s, err, "SELECT kid, org_id, created, coalesce(revoked, 0), "
 	    "coalesce(last_used, 0), created_by FROM eab_keys WHERE ?1 = 0 OR org_id = ?1 "
 	    "ORDER BY created DESC, rowid DESC", "I", org_id)) == 0)
-		rc = read_rows(st, s, sizeof(**out), eab_row, (void **)out, n, err);
+		rc = store_read_rows(st, s, sizeof(**out), eab_row, (void **)out, n, err);
 	store_unlock(st);
 	return rc;
 }
@@ -714,7 +712,7 @@ kk_store_task_list(kk_store *st, const char *status, kk_task **out, size_t *n,
 	store_lock(st);
 	if ((rc = store_prep(st, &s, err, TASK_SELECT "WHERE ?1 IS NULL OR t.status = ?1 "
 	    "ORDER BY t.id", "s", status)) == 0)
-		rc = read_rows(st, s, sizeof(**out), task_row, (void **)out, n, err);
+		rc = store_read_rows(st, s, sizeof(**out), task_row, (void **)out, n, err);
 	store_unlock(st);
 	return rc;
 }

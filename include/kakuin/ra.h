@@ -12,7 +12,9 @@
 #include "kakuin/ca.h"
 #include "kakuin/err.h"
 #include "kakuin/policy.h"
+#include "kakuin/review.h"
 #include "kakuin/store.h"
+#include "kakuin/store_revoke.h"
 #include "kakuin/va.h"
 
 typedef struct kk_ra_cfg {
@@ -92,5 +94,50 @@ int kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int6
 /* Certificate chain PEM (leaf, issuing, root) for a serial owned by acct. Caller frees. */
 int kk_ra_cert_chain(kk_ra *ra, const kk_account *acct, const char *serial, char **pem,
     kk_err *err);
+
+/* ---- revocation (RFC 8555 7.6, CP 4.9) ---- */
+/* RFC 5280 CRLReason names kakuin accepts (BR 7.2.2): unspecified (0, never encoded),
+ * keyCompromise 1, affiliationChanged 3, superseded 4, cessationOfOperation 5,
+ * privilegeWithdrawn 9. -1 for any other name. */
+int kk_revoke_reason_parse(const char *name, int *code);
+/* The name of an accepted code, or NULL. */
+const char *kk_revoke_reason_name(int code);
+
+/* A revokeCert request as the WFE authenticated it. Borrowed. */
+typedef struct kk_revoke_req {
+	const unsigned char *der;  /* payload "certificate" */
+	size_t der_len;
+	int reason;                /* payload "reason", -1 when absent */
+	const kk_account *acct;    /* the kid's account, or NULL for a jwk request */
+	int cert_key;              /* the JWS was verified with the certificate's own key */
+} kk_revoke_req;
+/* RFC 8555 7.6: allowed for the account that ordered the certificate, an account with
+ * valid authorizations for every name in it, or the certificate's key. Reason absent or
+ * 0 is stored as unspecified (BR 7.2.2: no reasonCode); others but 1, 3, 4, 5, 9:
+ * KK_ERR_BAD_REVOCATION_REASON. A certificate this CA did not issue: KK_ERR_NOT_FOUND;
+ * revoked already: KK_ERR_ALREADY_REVOKED. Signed by the certificate key or with reason
+ * keyCompromise (CP 4.9.12): every unexpired certificate of the key is revoked with
+ * keyCompromise and the key is blocked. Calls ra_status_changed for each revocation. */
+int kk_ra_revoke(kk_ra *ra, const kk_revoke_req *rq, kk_err *err);
+
+/* ACME Renewal Information (RFC 9773 4): the suggested window of the certificate named
+ * by cert_id (base64url(AKI) "." base64url(serial)): the last third of its validity
+ * less a sixth; for a revoked certificate a window already past (renew now).
+ * KK_ERR_MALFORMED for a malformed cert_id, KK_ERR_NOT_FOUND for an unknown one. */
+int kk_ra_renewal_info(kk_ra *ra, const char *cert_id, time_t *start, time_t *end,
+    kk_err *err);
+
+/* CA-initiated revocation (CP 4.9.1, 4.9.3), from the command line: no ra, only the
+ * store; who is the signed-in reviewer (kk_review_login). The deadline class of a
+ * request is "24h" for keyCompromise and unspecified (the subscriber's written request),
+ * "5d" otherwise, unless deadline_class names one. *out (may be NULL) gets the request. */
+int kk_revoke_request(kk_store *st, const kk_reviewer *who, const char *serial, int reason,
+    const char *detail, const char *deadline_class, time_t now, kk_revreq *out, kk_err *err);
+/* Revokes now (approver or admin only: KK_ERR_UNAUTHORIZED otherwise), closing the open
+ * requests for the certificate; keyCompromise also revokes the key's other certificates
+ * and blocks the key. serials and n as kk_store_cert_revoke (caller frees; the revoking
+ * process publishes them). */
+int kk_revoke_by_reviewer(kk_store *st, const kk_reviewer *who, const char *serial,
+    int reason, const char *detail, char ***serials, size_t *n, kk_err *err);
 
 #endif
