@@ -15,8 +15,9 @@
 #include "status_internal.h"
 #include "wfe.h"
 
-/* the publisher looks at the clock at least this often (seconds of real time) */
-#define WAKE_MAX 60
+/* the publisher looks at the clock, and for revocations made by another process
+ * (`kakuin revoke do`), at least this often (seconds of real time) */
+#define WAKE_MAX 5
 /* OCSP responses re-signed per round of the publisher */
 #define REFRESH_BATCH 200
 #define PEM_MAX (1024 * 1024)
@@ -48,6 +49,7 @@ static void
 publish_crl(kk_status *s)
 {
 	kk_signed c;
+	int64_t count;
 	kk_err e;
 	time_t now = kk_now();
 
@@ -62,10 +64,30 @@ publish_crl(kk_status *s)
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
+	if (kk_store_revoked_count(s->st, now, &count, &e) != 0)
+		count = -1;
 	pthread_mutex_lock(&s->mu);
 	s->crl_next = c.this_update + KK_CRL_INTERVAL;
+	s->crl_count = count;
 	pthread_mutex_unlock(&s->mu);
 	kk_signed_clear(&c);
+}
+
+/* 1 if the revoked certificates a CRL would list now differ in number from the last
+ * CRL's: a revocation in another process, or an entry past its notAfter (CP 4.9.7). */
+static int
+crl_behind(kk_status *s)
+{
+	int64_t count;
+	kk_err e;
+	int behind;
+
+	if (kk_store_revoked_count(s->st, kk_now(), &count, &e) != 0)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	behind = count != s->crl_count;
+	pthread_mutex_unlock(&s->mu);
+	return behind;
 }
 
 /* Re-signs responses past half their validity (RFC 5019 6). */
@@ -99,7 +121,7 @@ publisher_main(void *arg)
 	while (!s->stopping) {
 		due = s->crl_due || kk_now() >= s->crl_next;
 		pthread_mutex_unlock(&s->mu);
-		if (due)
+		if (due || crl_behind(s))
 			publish_crl(s);
 		refresh_ocsp(s);
 		pthread_mutex_lock(&s->mu);
@@ -137,11 +159,14 @@ kk_status_open(kk_status **out, kk_store *st, kk_ca *ca, const kk_policy *pol,
 	pthread_cond_init(&s->cv, NULL);
 	if ((s->responder = load_responder(paths->ocsp_pem, err)) == NULL)
 		goto fail;
-	/* a current CRL before anyone asks: the latest unless a new one is due */
+	/* a current CRL before anyone asks: the latest unless a new one is due (how many
+	 * entries a kept CRL has is not known: -1 makes the publisher check it at once) */
+	s->crl_count = -1;
 	if (kk_store_crl_latest(st, &c, &e) == 0 && c.this_update <= now &&
 	    now < c.this_update + KK_CRL_INTERVAL)
 		s->crl_next = c.this_update + KK_CRL_INTERVAL;
-	else if (status_crl_issue(s, now, NULL, err) != 0)
+	else if (status_crl_issue(s, now, NULL, err) != 0 ||
+	    kk_store_revoked_count(st, now, &s->crl_count, err) != 0)
 		goto fail;
 	else
 		s->crl_next = now + KK_CRL_INTERVAL;

@@ -24,6 +24,7 @@ struct kk_status {
 	int started, stopping;
 	int crl_due;            /* a revocation is not on the current CRL yet */
 	time_t crl_next;        /* when the next scheduled CRL is due */
+	int64_t crl_count;      /* revoked, unexpired certificates on the last CRL; -1 unknown */
 };
 
 /* Builds, signs and stores a new CRL at now (CP 4.9.7, table 7.2). out (may be NULL):

@@ -190,7 +190,8 @@ kk_store_ocsp_stale(kk_store *st, time_t now, size_t max, char (**serials)[41], 
 	rc = store_prep(st, &s, err, "SELECT c.serial FROM certificates c LEFT JOIN "
 	    "ocsp_responses o ON o.serial = c.serial WHERE c.status IN ('issued', 'revoked') "
 	    "AND c.not_after >= ?1 AND (o.serial IS NULL OR "
-	    "o.this_update + (o.next_update - o.this_update) / 2 <= ?1) "
+	    "o.this_update + (o.next_update - o.this_update) / 2 <= ?1 OR "
+	    "(c.status = 'revoked' AND o.this_update <= c.revoked_at)) "
 	    "ORDER BY o.next_update LIMIT ?2", "TI", now, (int64_t)max);
 	while (rc == 0 && (rc = store_step(st, s, err, "stale OCSP responses")) == 1) {
 		if (grow((void **)&v, &cap, used, sizeof(*v)) != 0) {
@@ -210,4 +211,17 @@ kk_store_ocsp_stale(kk_store *st, time_t now, size_t max, char (**serials)[41], 
 	*serials = v;
 	*n = used;
 	return 0;
+}
+
+/* Revocations made by another process (`kakuin revoke do`) change this count. */
+int
+kk_store_revoked_count(kk_store *st, time_t now, int64_t *n, kk_err *err)
+{
+	int rc;
+
+	store_lock(st);
+	rc = store_get_int64(st, n, err, "SELECT count(*) FROM certificates WHERE "
+	    "status = 'revoked' AND not_after >= ?", "T", now);
+	store_unlock(st);
+	return rc < 0 ? -1 : 0;
 }

@@ -3,7 +3,10 @@
 # certbot certificate names the listener in its CRL DP and AIA (dev mode), `openssl
 # ocsp` says good over POST and over GET (RFC 5019 caching headers), the CRL verifies
 # against the chain, a malformed request gets malformedRequest, and the OCSP responder
-# certificate follows CP table 7.1-2. Usage: test_status.sh BUILD_DIR
+# certificate follows CP table 7.1-2. After certbot revokes, OCSP says revoked with the
+# reason and a new CRL (higher number) lists it so openssl verify -crl_check refuses;
+# a revocation made with the CLI in another process reaches OCSP within seconds.
+# Usage: test_status.sh BUILD_DIR
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 it_init "${1:-}"
@@ -108,5 +111,83 @@ check "responder: AKI, SKI, no basicConstraints, CRL DP or AIA" bash -c \
     "grep -q 'Authority Key Identifier' <<<\"\$0\" && grep -q 'Subject Key Identifier' <<<\"\$0\" &&
     ! grep -qE 'Basic Constraints|CRL Distribution|Authority Information Access' <<<\"\$0\"" "$text"
 check "responder: 2048-bit RSA" grep -q "Public-Key: (2048 bit)" <<<"$text"
+# ---- after a revocation (CP 4.9.7, 4.9.9): OCSP says revoked with the reason at once,
+# a new CRL with a higher number lists the serial, openssl verify -crl_check refuses
+crl_number() {
+	openssl crl -inform DER -in "$1" -noout -crlnumber | sed 's/.*=//'
+}
+ocsp_says() { # CERT: the status line of a fresh OCSP answer
+	openssl ocsp -issuer "$IT_ISSUING" -cert "$1" -url "$base/ocsp" -CAfile "$chain" \
+	    -no_nonce 2>&1
+}
+# wait_revoked CERT SECONDS: until OCSP says revoked
+wait_revoked() {
+	local i
+	for i in $(seq "$2"); do
+		ocsp_says "$1" | grep -q ": revoked" && return 0
+		sleep 1
+	done
+	return 1
+}
+curl -fsS -o "$IT_WORK/crl0.der" "$base/crl/issuing.crl" || die "CRL before"
+n0=$(crl_number "$IT_WORK/crl0.der")
+info "certbot revoke --reason superseded"
+REQUESTS_CA_BUNDLE=$IT_CACERT timeout 120 certbot revoke --non-interactive \
+    --server "$IT_DIRURL" --cert-path "$leaf" --reason superseded --no-delete-after-revoke \
+    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
+    >"$cb/revoke.log" 2>&1 || { cat "$cb/revoke.log"; fail "certbot revoke"; }
+out=$(ocsp_says "$leaf")
+check "OCSP after revocation: revoked" grep -q ": revoked" <<<"$out"
+check "OCSP after revocation: reason superseded" grep -qi "Reason: superseded" <<<"$out"
+check "OCSP after revocation: response verifies" grep -q "Response verify OK" <<<"$out"
+serial=$(openssl x509 -in "$leaf" -noout -serial | sed 's/.*=//')
+for i in $(seq 20); do
+	curl -fsS -o "$IT_WORK/crl1.der" "$base/crl/issuing.crl" || die "CRL after"
+	openssl crl -inform DER -in "$IT_WORK/crl1.der" -noout -text | grep -qi "$serial" &&
+	    break
+	sleep 0.5
+done
+n1=$(crl_number "$IT_WORK/crl1.der")
+check "CRL lists the revoked serial within seconds" bash -c \
+    "openssl crl -inform DER -in '$IT_WORK/crl1.der' -noout -text | grep -qi '$serial'"
+check "CRL number increased ($n0 -> $n1)" test "$((16#$n1))" -gt "$((16#$n0))"
+check "CRL entry has reasonCode superseded" bash -c \
+    "openssl crl -inform DER -in '$IT_WORK/crl1.der' -noout -text | grep -qi 'Superseded'"
+openssl crl -inform DER -in "$IT_WORK/crl1.der" -out "$IT_WORK/crl1.pem"
+if out=$(openssl verify -crl_check -CAfile "$IT_ROOT" -untrusted "$IT_ISSUING" \
+    -CRLfile "$IT_WORK/crl1.pem" "$leaf" 2>&1); then
+	fail "openssl verify -crl_check accepted a revoked certificate"
+else
+	check "openssl verify -crl_check: certificate revoked" grep -q "certificate revoked" \
+	    <<<"$out"
+fi
+
+# ---- a revocation by a person with the CLI, in another process: the publisher notices
+info "kakuin revoke do (another process)"
+REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
+    --non-interactive --agree-tos --register-unsafely-without-email \
+    --server "$IT_DIRURL" --preferred-challenges http \
+    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
+    --key-type rsa --rsa-key-size 2048 \
+    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
+    --cert-name it2 -d status2.example.jp >"$cb/out2.log" 2>&1 ||
+    { cat "$cb/out2.log"; die "certbot certonly 2"; }
+leaf2=$cb/config/live/it2/cert.pem
+check "second certificate: OCSP good" bash -c "openssl ocsp -issuer '$IT_ISSUING' -cert \
+    '$leaf2' -url '$base/ocsp' -CAfile '$chain' -no_nonce 2>&1 | grep -q ': good'"
+serial2=$(openssl x509 -in "$leaf2" -noout -serial | sed 's/.*=//' | tr 'A-F' 'a-f')
+KAKUIN_REVIEW_NEW_PASSWORD=approver-pw-0123 "$IT_KAKUIN" review user add ops \
+    --role approver --data-dir "$IT_DATA" </dev/null >/dev/null || die "review user add"
+KAKUIN_REVIEW_PASSWORD=approver-pw-0123 "$IT_KAKUIN" revoke do "$serial2" \
+    --reason affiliationChanged --detail "the subscriber left the organization" --as ops \
+    --data-dir "$IT_DATA" </dev/null >"$IT_WORK/revoke.log" 2>&1 ||
+    { cat "$IT_WORK/revoke.log"; fail "kakuin revoke do"; }
+if wait_revoked "$leaf2" 15; then
+	pass "OCSP says revoked within seconds of a CLI revocation"
+else
+	fail "OCSP still good after the CLI revocation: $(ocsp_says "$leaf2" | head -n 3)"
+fi
+check "OCSP reason affiliationChanged" bash -c "openssl ocsp -issuer '$IT_ISSUING' -cert \
+    '$leaf2' -url '$base/ocsp' -CAfile '$chain' -no_nonce 2>&1 | grep -qi 'affiliationChanged'"
 kakuin_check
 [ "$IT_FAILED" -eq 0 ]
