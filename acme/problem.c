@@ -61,6 +61,7 @@ kk_problem_of(kk_errkind kind, const char **type, int *status)
 	case KK_ERR_ALREADY_REVOKED:
 	case KK_ERR_BAD_REVOCATION_REASON:
 	case KK_ERR_EXTERNAL_ACCOUNT_REQUIRED:
+	case KK_ERR_INVALID_PROFILE:
 		break;
 	case KK_OK:
 	case KK_ERR_INTERNAL:

@@ -152,7 +152,7 @@ static void
 directory(kk_wfe *w, const char *base, kk_http_resp *resp)
 {
 	const kk_policy *pol = kk_ra_policy(w->ra);
-	json_t *caa = json_array(), *meta;
+	json_t *caa = json_array(), *meta, *profiles;
 	size_t i;
 
 	for (i = 0; i < pol->n_caa_identities; i++)
@@ -165,6 +165,13 @@ directory(kk_wfe *w, const char *base, kk_http_resp *resp)
 		json_object_set_new(meta, "website", json_string(pol->website));
 	if (meta != NULL)
 		json_object_set_new(meta, "validationMethods", validation_methods(pol));
+	/* draft-aaron-acme-profiles: {name: description} */
+	if (meta != NULL && (profiles = json_object()) != NULL) {
+		for (i = 0; i < pol->n_profiles; i++)
+			json_object_set_new(profiles, pol->profiles[i].name,
+			    json_string(pol->profiles[i].description));
+		json_object_set_new(meta, "profiles", profiles);
+	}
 	kk_wfe_json(resp, 200, json_pack("{s:s+,s:s+,s:s+,s:s+,s:s+,s:s+,s:o}",
 	    "newNonce", base, "/acme/new-nonce",
 	    "newAccount", base, "/acme/new-account",

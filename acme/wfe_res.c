@@ -194,6 +194,8 @@ order_resp(kk_wfe_ctx *c, int status, const kk_order *o)
 		}
 		if (o->error != NULL && (e = json_loads(o->error, 0, NULL)) != NULL)
 			json_object_set_new(j, "error", e);
+		if (o->profile[0])
+			json_object_set_new(j, "profile", json_string(o->profile));
 	}
 	/* RFC 8555 7.4: tell clients polling a processing order when to come back; an order
 	 * held for OV review (its organization is not approved yet) takes longer */

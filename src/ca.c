@@ -583,6 +583,9 @@ kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *co
 
 	if (n_names == 0)
 		return kk_err_set(err, KK_ERR_INTERNAL, "no names to certify");
+	/* a profile may ask for less than the CP/BR maximum, never more */
+	if (subj->validity_days > 0 && subj->validity_days < days)
+		days = subj->validity_days;
 	if (tk == NULL || (x = X509_new()) == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
 	    X509_set_issuer_name(x, X509_get_subject_name(ca->issuing)) != 1 ||
 	    X509_set_pubkey(x, X509_REQ_get0_pubkey(csr)) != 1) {

@@ -100,6 +100,52 @@ load_hierarchy(json_t *root, kk_policy *p, kk_err *err)
 	return 0;
 }
 
+/* profile.profiles {name: {description, validity_days}} and default_profile */
+static int
+load_profiles(json_t *pr, kk_policy *p, kk_err *err)
+{
+	json_t *ps = json_object_get(pr, "profiles"), *v;
+	const char *name;
+
+	if (!json_is_object(ps) || json_object_size(ps) == 0 ||
+	    json_object_size(ps) > KK_POLICY_MAX_PROFILES)
+		return kk_err_set(err, KK_ERR_INTERNAL, "policy: profile.profiles must name 1..%d "
+		    "profiles", KK_POLICY_MAX_PROFILES);
+	json_object_foreach(ps, name, v) {
+		kk_cert_profile *cp = &p->profiles[p->n_profiles];
+		const char *d = json_string_value(json_object_get(v, "description"));
+
+		if (strlen(name) == 0 || strlen(name) >= sizeof(cp->name) || d == NULL ||
+		    strlen(d) >= sizeof(cp->description))
+			return kk_err_set(err, KK_ERR_INTERNAL, "policy: profile.profiles.%s needs a "
+			    "short name and a description", name);
+		if (get_int(v, "profile.profiles", "validity_days", 0, 398, &cp->validity_days,
+		    err) != 0)
+			return -1;
+		strcpy(cp->name, name);
+		strcpy(cp->description, d);
+		p->n_profiles++;
+	}
+	if (get_str(pr, NULL, "default_profile", p->default_profile,
+	    sizeof(p->default_profile), 0, err) != 0)
+		return -1;
+	if (kk_policy_profile(p, p->default_profile) == NULL)
+		return kk_err_set(err, KK_ERR_INTERNAL, "policy: default_profile %s is not a "
+		    "profile", p->default_profile);
+	return 0;
+}
+
+const kk_cert_profile *
+kk_policy_profile(const kk_policy *p, const char *name)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < p->n_profiles; i++)
+		if (strcmp(p->profiles[i].name, name) == 0)
+			return &p->profiles[i];
+	return NULL;
+}
+
 static int
 load_profile(json_t *root, kk_policy *p, kk_err *err)
 {
@@ -115,7 +161,8 @@ load_profile(json_t *root, kk_policy *p, kk_err *err)
 	    get_schedule(pr, "profile", "br_validity", &p->br_validity, err) != 0 ||
 	    /* BR 7.1: at least 64 bits of CSPRNG output; RFC 5280: at most 20 octets */
 	    get_int(pr, "profile", "serial_bytes", 9, 20, &p->serial_bytes, err) != 0 ||
-	    get_int(pr, "profile", "rsa_min_bits", 2048, 8192, &p->rsa_min_bits, err) != 0)
+	    get_int(pr, "profile", "rsa_min_bits", 2048, 8192, &p->rsa_min_bits, err) != 0 ||
+	    load_profiles(pr, p, err) != 0)
 		return -1;
 	oids = json_object_get(pr, "policy_oids");
 	if (!json_is_array(oids) || json_array_size(oids) == 0 ||

@@ -185,6 +185,7 @@ static int
 plan(kk_ra *ra, const kk_order *o, const kk_orgrec *org, X509_REQ *req, const char **names,
     size_t n, kk_cert *cert, kk_err *err)
 {
+	const kk_cert_profile *prof;
 	kk_subject subj;
 	unsigned char *tbs = NULL;
 	size_t tbs_len = 0;
@@ -207,6 +208,9 @@ plan(kk_ra *ra, const kk_order *o, const kk_orgrec *org, X509_REQ *req, const ch
 	subj.ou = org->unit;
 	subj.l = org->locality;
 	subj.st = org->state;
+	prof = kk_policy_profile(&ra->cfg.policy, o->profile[0] ? o->profile :
+	    ra->cfg.policy.default_profile);
+	subj.validity_days = prof != NULL ? prof->validity_days : 0;
 	if (kk_ca_plan(ra->ca, cert->serial, &subj, names, n, req, kk_now(), &tbs, &tbs_len, &nb,
 	    &na, err) != 0 ||
 	    kk_store_cert_plan(ra->store, cert->serial, tbs, tbs_len, nb, na, err) != 0)

@@ -168,6 +168,15 @@ kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *ou
 	    ra_replaces(ra, acct, json_string_value(v), replaces, err) != 0))
 		return json_is_string(v) ? -1 : kk_err_set(err, KK_ERR_MALFORMED,
 		    "\"replaces\" must be a certID string");
+	/* draft-aaron-acme-profiles: a profile the directory lists, or the policy default */
+	if ((v = json_object_get(payload, "profile")) != NULL && (!json_is_string(v) ||
+	    kk_policy_profile(pol, json_string_value(v)) == NULL))
+		return kk_err_set(err, KK_ERR_INVALID_PROFILE, "profile %.40s is not offered: "
+		    "see the directory's meta.profiles", json_is_string(v) ?
+		    json_string_value(v) : "(not a string)");
+	snprintf(out->profile, sizeof(out->profile), "%s", v != NULL ? json_string_value(v) :
+	    pol->default_profile);
+	snprintf(out->replaces, sizeof(out->replaces), "%s", replaces);
 	if ((ids = parse_identifiers(payload, err)) == NULL)
 		return -1;
 	memset(specs, 0, sizeof(specs));
@@ -208,8 +217,7 @@ kk_ra_new_order(kk_ra *ra, const kk_account *acct, json_t *payload, kk_order *ou
 		kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	if (kk_store_order_create(ra->store, out, specs, n, err) != 0 ||
-	    (replaces[0] && kk_store_order_replaces(ra->store, out->id, replaces, err) != 0))
+	if (kk_store_order_create(ra->store, out, specs, n, err) != 0)
 		goto out;
 	/* RFC 8555 7.1.6: an order whose authorizations are all reused is ready at once */
 	if (order_effective(ra, out, err) != 0)

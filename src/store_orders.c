@@ -60,9 +60,10 @@ order_insert(kk_store *st, const kk_order *o, const char *status, time_t now,
 	size_t i;
 
 	if (store_run(st, NULL, err, "INSERT INTO orders (account_id, status, created, "
-	    "expires, not_before, not_after, identifiers, error) VALUES (?, ?, ?, ?, ?, ?, "
-	    "?, ?)", "IsTTZZss", o->account_id, status, now, o->expires, o->not_before,
-	    o->not_after, o->identifiers, o->error) != 0)
+	    "expires, not_before, not_after, identifiers, error, profile, replaces) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", "IsTTZZssss", o->account_id, status, now,
+	    o->expires, o->not_before, o->not_after, o->identifiers, o->error,
+	    o->profile[0] ? o->profile : NULL, o->replaces[0] ? o->replaces : NULL) != 0)
 		return -1;
 	*order_id = sqlite3_last_insert_rowid(st->db);
 	for (i = 0; i < n; i++) {
@@ -121,7 +122,7 @@ order_get_locked(kk_store *st, int64_t id, kk_order *o, kk_err *err)
 
 	if (store_prep(st, &s, err, "SELECT id, account_id, status, created, expires, "
 	    "coalesce(not_before, 0), coalesce(not_after, 0), identifiers, error, cert_serial, "
-	    "account_uri FROM orders WHERE id = ?", "I", id) != 0)
+	    "account_uri, profile, replaces FROM orders WHERE id = ?", "I", id) != 0)
 		return -1;
 	if ((rc = store_step(st, s, err, "order")) == 0)
 		rc = kk_err_set(err, KK_ERR_NOT_FOUND, "order %lld not found", (long long)id);
@@ -134,6 +135,8 @@ order_get_locked(kk_store *st, int64_t id, kk_order *o, kk_err *err)
 	o->expires = (time_t)sqlite3_column_int64(s, 4);
 	o->not_before = (time_t)sqlite3_column_int64(s, 5);
 	o->not_after = (time_t)sqlite3_column_int64(s, 6);
+	store_col_copy(s, 11, o->profile, sizeof(o->profile));
+	store_col_copy(s, 12, o->replaces, sizeof(o->replaces));
 	if (store_col_str(s, 7, &o->identifiers) != 0 || store_col_str(s, 8, &o->error) != 0 ||
 	    store_col_str(s, 9, &o->cert_serial) != 0 || store_col_str(s, 10, &o->account_uri) != 0) {
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");

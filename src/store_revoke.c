@@ -189,12 +189,6 @@ kk_store_key_blocked(kk_store *st, const char *spki_sha256, kk_err *err)
 	return rc;
 }
 
-int
-kk_store_order_replaces(kk_store *st, int64_t order_id, const char *serial, kk_err *err)
-{
-	return store_write_one(st, err, "order", "UPDATE orders SET replaces = ? WHERE id = ?",
-	    "sI", serial, order_id);
-}
 
 int
 kk_store_revreq_create(kk_store *st, const kk_revreq *r, const kk_auditrec *a, int64_t *id,

@@ -67,9 +67,11 @@ int kk_ca_sign_x509(kk_signer *s, const char *label, X509 *cert, X509 **out, kk_
  * authorityKeyIdentifier. */
 int kk_ca_add_ext(X509 *cert, X509 *issuer, int nid, const char *value, kk_err *err);
 
-/* Subject of a subscriber certificate: C from policy, the rest from the organization. */
+/* Subject of a subscriber certificate: C from policy, the rest from the organization;
+ * validity_days: the order's profile maximum (0 = the CP/BR maximum, which always caps). */
 typedef struct kk_subject {
 	const char *o, *ou, *l, *st; /* ou may be NULL or "" */
+	int validity_days;
 } kk_subject;
 
 /* A fresh random serial per policy (positive, serial_bytes long, top bit clear, non-zero

@@ -44,6 +44,14 @@ typedef struct kk_method {
 	int wildcard;         /* may validate "*." names */
 } kk_method;
 
+/* An ACME profile (draft-aaron-acme-profiles) of the subscriber certificate. */
+#define KK_POLICY_MAX_PROFILES 4
+typedef struct kk_cert_profile {
+	char name[32];
+	char description[160];
+	int validity_days;    /* 0 = the CP/BR maximum; else the shorter of the two */
+} kk_cert_profile;
+
 typedef struct kk_policy {
 	/* CA hierarchy (kakuin init) */
 	kk_dn root_dn;
@@ -65,6 +73,9 @@ typedef struct kk_policy {
 	kk_schedule br_validity;   /* BR maximum validity by issuance date */
 	int serial_bytes;          /* random serial length, >= 8 (64 bits) */
 	int rsa_min_bits;          /* CP 6.1.5 */
+	kk_cert_profile profiles[KK_POLICY_MAX_PROFILES];
+	size_t n_profiles;
+	char default_profile[32];
 
 	/* Validation, CP 3.2.7 and BR 4.2.1 */
 	int token_lifetime_days;   /* a random value may be used for at most this long */
@@ -104,6 +115,8 @@ int kk_policy_load(const char *path, kk_policy *out, kk_err *err);
 int kk_schedule_days(const kk_schedule *s, time_t t);
 /* Validity of a certificate issued at t: min(CP maximum, BR maximum for t), in days. */
 int kk_policy_validity_days(const kk_policy *p, time_t t);
+/* The profile called name, or NULL. */
+const kk_cert_profile *kk_policy_profile(const kk_policy *p, const char *name);
 /* The method an ACME challenge type maps onto, or NULL if none does. */
 const kk_method *kk_policy_method(const kk_policy *p, const char *challenge_type);
 /* 1 if challenge_type may be offered and validated at t: its method is enabled and t is

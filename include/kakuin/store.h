@@ -174,6 +174,8 @@ typedef struct kk_order {
 	char *cert_serial;  /* hex serial once valid, else NULL */
 	char *account_uri;  /* the account URL at finalize (RFC 8657 accounturi), or NULL */
 	int held;           /* derived by the RA: processing, waiting for OV approval */
+	char profile[32];   /* the policy profile it was ordered with (draft-aaron-acme-profiles) */
+	char replaces[41];  /* RFC 9773: serial of the certificate it renews, or "" */
 	int64_t authz_ids[KK_MAX_ORDER_NAMES];
 	size_t n_authz;
 } kk_order;

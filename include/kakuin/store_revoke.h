@@ -55,8 +55,6 @@ void kk_serials_free(char **serials, size_t n);
 /* 1 if the key (SPKI hash) is blocked, 0 if not, -1 on error. */
 int kk_store_key_blocked(kk_store *st, const char *spki_sha256, kk_err *err);
 
-/* Records the certificate a renewal order replaces (RFC 9773 5; orders.replaces). */
-int kk_store_order_replaces(kk_store *st, int64_t order_id, const char *serial, kk_err *err);
 
 /* ---- CA-initiated revocation requests (CP 4.9.1, 4.9.3) ---- */
 typedef struct kk_revreq {

@@ -114,6 +114,10 @@ def test_directory(ctx):
           vm.get("http-01", {}).get("brMethod") == "3.2.2.4.19" and
           "dns-cname-01" in vm and "dns-caa-01" in vm and "dns-account-01" not in vm,
           repr(meta.get("validationMethods"))[:300], pebble_differs=True)
+    prof = meta.get("profiles", {})
+    check("meta.profiles lists ov and ov-short with descriptions (draft-aaron-acme-profiles)",
+          isinstance(prof, dict) and isinstance(prof.get("ov"), str) and
+          isinstance(prof.get("ov-short"), str), repr(prof), pebble_differs=True)
     check("meta.termsOfService is an https URL",
           str(meta.get("termsOfService", "")).startswith("https://"),
           repr(meta.get("termsOfService")))
@@ -240,6 +244,9 @@ def test_new_order(ctx):
         {"type": "ip", "value": "192.0.2.1"}]}), 400, "unsupportedIdentifier")
     for name in ("*.jp", "a.*.example.jp", "-a.example.jp", "a..b", "localhost", "1.2.3.4"):
         expect(f"name {name!r}", a.order_request([name]), 400, "rejectedIdentifier")
+    r = a.post(a.dir["newOrder"], {"identifiers": [{"type": "dns", "value": "p.example.jp"}],
+                                    "profile": "no-such-profile"})
+    expect("an unknown profile", r, 400, "invalidProfile")
     # a wildcard is accepted, with DNS challenge types only (RFC 8555 7.1.3)
     r = a.order_request(["*.wild.example.jp"])
     check("wildcard order accepted", r.status_code == 201, r.text[:200])

@@ -24,7 +24,7 @@ static EVP_PKEY *csr_key; /* one RSA-2048 subscriber key for the whole file */
 static time_t t_init;     /* when the hierarchy was made */
 
 static const char *const names[] = { "www.example.jp", "example.jp", "*.shop.example.jp" };
-static const kk_subject subj = { "Example Co., Ltd.", "Web Unit", "Minato-ku", "Tokyo" };
+static const kk_subject subj = { "Example Co., Ltd.", "Web Unit", "Minato-ku", "Tokyo", 0 };
 
 static int
 group_setup(void **state)
@@ -347,7 +347,7 @@ test_subscriber_profile(void **state)
 
 	/* no OU: the attribute is left out, not empty */
 	{
-		kk_subject s2 = { "Example Co., Ltd.", "", "Minato-ku", "Tokyo" };
+		kk_subject s2 = { "Example Co., Ltd.", "", "Minato-ku", "Tokyo", 0 };
 		char serial[41];
 		unsigned char *tbs = NULL, *der = NULL;
 		size_t tl = 0, dl = 0;
@@ -468,7 +468,7 @@ test_plan_refuses(void **state)
 	kk_ca *ca = NULL;
 	EVP_PKEY *ec = EVP_EC_gen("P-256");
 	X509_REQ *csr = kk_test_csr(csr_key, NULL, names, 1), *eccsr = kk_test_csr(ec, NULL, names, 1);
-	kk_subject no_org = { "", NULL, "Minato-ku", "Tokyo" };
+	kk_subject no_org = { "", NULL, "Minato-ku", "Tokyo", 0 };
 	unsigned char *tbs = NULL, *der = NULL;
 	unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
 	size_t tl = 0, dl = 0;

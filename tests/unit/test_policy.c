@@ -154,6 +154,11 @@ test_methods(void **state)
 	(void)state;
 	assert_int_equal(kk_policy_load(NULL, &p, &e), 0);
 	assert_string_equal(p.br_version[0] ? "set" : "", "set");
+	/* ACME profiles: the default is the CP/BR maximum, ov-short 47 days */
+	assert_string_equal(p.default_profile, "ov");
+	assert_int_equal(kk_policy_profile(&p, "ov")->validity_days, 0);
+	assert_int_equal(kk_policy_profile(&p, "ov-short")->validity_days, 47);
+	assert_null(kk_policy_profile(&p, "dv"));
 	m = kk_policy_method(&p, "dns-01");
 	assert_non_null(m);
 	assert_string_equal(m->br, "3.2.2.4.7");

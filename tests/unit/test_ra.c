@@ -238,7 +238,7 @@ test_resume_planned(void **state)
 	X509 *x;
 	char serial[41];
 	const char *names[] = {"plan.example.jp"};
-	kk_subject subj = {"Org", NULL, "L", "ST"};
+	kk_subject subj = {"Org", NULL, "L", "ST", 0};
 	time_t nb, na;
 	kk_err e;
 	int n;
@@ -433,6 +433,49 @@ test_caa_at_finalize(void **state)
 }
 
 
+/* draft-aaron-acme-profiles: newOrder names a policy profile (default "ov"); ov-short
+ * caps validity at 47 days, below the CP/BR maximum for the date; an unknown profile is
+ * invalidProfile and creates nothing. */
+static void
+test_profiles(void **state)
+{
+	static const char *name = "profile.example.jp";
+	unsigned char *csr;
+	size_t len;
+	kk_order o, cur;
+	kk_cert c;
+	json_t *p;
+	kk_err e;
+
+	(void)state;
+	p = json_loads("{\"identifiers\":[{\"type\":\"dns\",\"value\":\"x.example.jp\"}],"
+	    "\"profile\":\"no-such\"}", 0, NULL);
+	assert_int_equal(kk_ra_new_order(ra, &acct1, p, &o, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_INVALID_PROFILE);
+	json_decref(p);
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"plain.example.jp\"}]}",
+	    &o);
+	assert_string_equal(o.profile, "ov");
+	kk_order_clear(&o);
+	new_order(&acct1, "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"profile.example.jp\"}],"
+	    "\"profile\":\"ov-short\"}", &o);
+	assert_string_equal(o.profile, "ov-short");
+	validate_ok(o.authz_ids[0]);
+	csr = make_csr(&name, 1, &len);
+	assert_int_equal(kk_ra_finalize(ra, &acct1, ACCT1_URL, o.id, csr, len, &e), 0);
+	assert_int_equal(kk_ra_order(ra, &acct1, o.id, &cur, &e), 0);
+	assert_string_equal(cur.status, "valid");
+	assert_string_equal(cur.profile, "ov-short");
+	assert_int_equal(kk_store_cert_get(kk_ra_store(ra), cur.cert_serial, &c, &e), 0);
+	/* BR 6.3.2 counts both ends: 47 days = 47 * 86400 seconds inclusive */
+	assert_int_equal(c.not_after - c.not_before + 1, 47 * DAY);
+	assert_true(kk_policy_validity_days(&cfg.policy, kk_now()) > 47);
+	kk_cert_clear(&c);
+	kk_order_clear(&cur);
+	kk_order_clear(&o);
+	free(csr);
+}
+
 /* CP 3.2.7: a random value older than 30 days is never accepted. */
 static void
 test_token_lifetime(void **state)
@@ -511,6 +554,7 @@ main(void)
 		cmocka_unit_test(test_wildcard_and_adn),
 		cmocka_unit_test(test_dns01_worker),
 		cmocka_unit_test(test_caa_at_finalize),
+		cmocka_unit_test(test_profiles),
 		cmocka_unit_test(test_resume_planned),
 		cmocka_unit_test(test_resume_unplanned),
 		cmocka_unit_test(test_validation_worker),
