@@ -10,6 +10,7 @@
 #include <string.h>
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
+#include "kakuin/store_revoke.h"
 #include "kakuin/util.h"
 #include "status_internal.h"
 
@@ -72,15 +73,18 @@ static int
 add_single(kk_status *s, OCSP_BASICRESP *bs, OCSP_CERTID *id, ASN1_TIME *tu, ASN1_TIME *nu,
     kk_err *err)
 {
-	kk_cert_status cs;
+	kk_certrev cs;
 	ASN1_TIME *rt = NULL;
 	char serial[41];
 	int status = V_OCSP_CERTSTATUS_UNKNOWN, reason = OCSP_REVOKED_STATUS_NOSTATUS, rc = -1;
 	kk_err e;
 
+	kk_err_clear(&e);
 	if (certid_serial(id, serial) != 0)
 		return kk_err_set(err, KK_ERR_INTERNAL, "cannot read a CertID serial");
-	if (serial[0] != '\0' && kk_store_cert_status(s->st, serial, &cs, &e) == 0) {
+	/* reserved or planned serials are not certificates (yet): unknown */
+	if (serial[0] != '\0' && kk_store_cert_revstate(s->st, serial, &cs, &e) == 0 &&
+	    (strcmp(cs.status, "issued") == 0 || strcmp(cs.status, "revoked") == 0)) {
 		status = V_OCSP_CERTSTATUS_GOOD;
 		if (strcmp(cs.status, "revoked") == 0) {
 			status = V_OCSP_CERTSTATUS_REVOKED;
@@ -88,7 +92,7 @@ add_single(kk_status *s, OCSP_BASICRESP *bs, OCSP_CERTID *id, ASN1_TIME *tu, ASN
 			if ((rt = ASN1_GENERALIZEDTIME_set(NULL, cs.revoked_at)) == NULL)
 				goto out;
 		}
-	} else if (serial[0] != '\0' && e.kind != KK_ERR_NOT_FOUND) {
+	} else if (serial[0] != '\0' && e.kind != KK_OK && e.kind != KK_ERR_NOT_FOUND) {
 		*err = e;
 		return -1;
 	}

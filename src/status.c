@@ -12,6 +12,7 @@
 #include <openssl/sha.h>
 #include "kakuin/clock.h"
 #include "kakuin/util.h"
+#include "kakuin/store_revoke.h"
 #include "status_internal.h"
 #include "wfe.h"
 
@@ -204,9 +205,9 @@ kk_status_close(kk_status *s)
 int
 kk_status_changed(kk_status *s, const char *serial, kk_err *err)
 {
-	kk_cert_status cs;
+	kk_certrev cs;
 
-	if (kk_store_cert_status(s->st, serial, &cs, err) != 0)
+	if (kk_store_cert_revstate(s->st, serial, &cs, err) != 0)
 		return -1;
 	if (strcmp(cs.status, "revoked") == 0) {
 		pthread_mutex_lock(&s->mu);

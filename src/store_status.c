@@ -19,79 +19,29 @@ kk_signed_clear(kk_signed *s)
 }
 
 /* Grows *v (elements of size sz) to hold one more than used. -1 out of memory. */
-static int
-grow(void **v, size_t *cap, size_t used, size_t sz)
+static void
+revoked_row(sqlite3_stmt *s, void *p)
 {
-	void *nv;
-	size_t ncap;
+	kk_revoked *r = p;
 
-	if (used < *cap)
-		return 0;
-	ncap = *cap == 0 ? 16 : *cap * 2;
-	if ((nv = kk_realloc(*v, ncap * sz)) == NULL)
-		return -1;
-	*v = nv;
-	*cap = ncap;
-	return 0;
+	store_col_copy(s, 0, r->serial, sizeof(r->serial));
+	r->revoked_at = (time_t)sqlite3_column_int64(s, 1);
+	r->reason = sqlite3_column_int(s, 2);
 }
 
 int
 kk_store_crl_entries(kk_store *st, time_t now, kk_revoked **out, size_t *n, kk_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	kk_revoked *v = NULL;
-	size_t used = 0, cap = 0;
 	int rc;
 
 	*out = NULL;
 	*n = 0;
 	store_lock(st);
-	rc = store_prep(st, &s, err, "SELECT serial, revoked_at, revoked_reason FROM "
+	if ((rc = store_prep(st, &s, err, "SELECT serial, revoked_at, revoked_reason FROM "
 	    "certificates WHERE status = 'revoked' AND not_after >= ? "
-	    "ORDER BY revoked_at, serial", "T", now);
-	while (rc == 0 && (rc = store_step(st, s, err, "revoked certificates")) == 1) {
-		if (grow((void **)&v, &cap, used, sizeof(*v)) != 0) {
-			rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
-			break;
-		}
-		store_col_copy(s, 0, v[used].serial, sizeof(v[used].serial));
-		v[used].revoked_at = (time_t)sqlite3_column_int64(s, 1);
-		v[used].reason = sqlite3_column_int(s, 2);
-		used++;
-		rc = 0;
-	}
-	sqlite3_finalize(s);
-	store_unlock(st);
-	if (rc != 0) {
-		free(v);
-		return -1;
-	}
-	*out = v;
-	*n = used;
-	return 0;
-}
-
-int
-kk_store_cert_status(kk_store *st, const char *serial, kk_cert_status *out, kk_err *err)
-{
-	sqlite3_stmt *s = NULL;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	store_lock(st);
-	if ((rc = store_prep(st, &s, err, "SELECT status, not_after, revoked_at, revoked_reason "
-	    "FROM certificates WHERE serial = ? AND status IN ('issued', 'revoked')", "s",
-	    serial)) == 0 &&
-	    (rc = store_step(st, s, err, "certificate status")) == 0)
-		rc = kk_err_set(err, KK_ERR_NOT_FOUND, "certificate %s was never issued", serial);
-	if (rc == 1) {
-		store_col_copy(s, 0, out->status, sizeof(out->status));
-		out->not_after = (time_t)sqlite3_column_int64(s, 1);
-		out->revoked_at = (time_t)sqlite3_column_int64(s, 2);
-		out->reason = sqlite3_column_int(s, 3);
-		rc = 0;
-	}
-	sqlite3_finalize(s);
+	    "ORDER BY revoked_at, serial", "T", now)) == 0)
+		rc = store_read_rows(st, s, sizeof(**out), revoked_row, (void **)out, n, err);
 	store_unlock(st);
 	return rc;
 }
@@ -175,42 +125,32 @@ kk_store_ocsp_put(kk_store *st, const char *serial, const kk_signed *resp, kk_er
 	return rc;
 }
 
+static void
+serial_row(sqlite3_stmt *s, void *p)
+{
+	store_col_copy(s, 0, p, 41);
+}
+
 int
 kk_store_ocsp_stale(kk_store *st, time_t now, size_t max, char (**serials)[41], size_t *n,
     kk_err *err)
 {
 	sqlite3_stmt *s = NULL;
-	char (*v)[41] = NULL;
-	size_t used = 0, cap = 0;
 	int rc;
 
 	*serials = NULL;
 	*n = 0;
 	store_lock(st);
-	rc = store_prep(st, &s, err, "SELECT c.serial FROM certificates c LEFT JOIN "
+	if ((rc = store_prep(st, &s, err, "SELECT c.serial FROM certificates c LEFT JOIN "
 	    "ocsp_responses o ON o.serial = c.serial WHERE c.status IN ('issued', 'revoked') "
 	    "AND c.not_after >= ?1 AND (o.serial IS NULL OR "
 	    "o.this_update + (o.next_update - o.this_update) / 2 <= ?1 OR "
 	    "(c.status = 'revoked' AND o.this_update <= c.revoked_at)) "
-	    "ORDER BY o.next_update LIMIT ?2", "TI", now, (int64_t)max);
-	while (rc == 0 && (rc = store_step(st, s, err, "stale OCSP responses")) == 1) {
-		if (grow((void **)&v, &cap, used, sizeof(*v)) != 0) {
-			rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
-			break;
-		}
-		store_col_copy(s, 0, v[used], sizeof(v[used]));
-		used++;
-		rc = 0;
-	}
-	sqlite3_finalize(s);
+	    "ORDER BY o.next_update LIMIT ?2", "TI", now, (int64_t)max)) == 0)
+		rc = store_read_rows(st, s, sizeof(**serials), serial_row, (void **)serials, n,
+		    err);
 	store_unlock(st);
-	if (rc != 0) {
-		free(v);
-		return -1;
-	}
-	*serials = v;
-	*n = used;
-	return 0;
+	return rc;
 }
 
 /* Revocations made by another process (`kakuin revoke do`) change this count. */

@@ -24,17 +24,6 @@ typedef struct kk_revoked {
  * 4.9.6: CRLs do not list expired certificates). Caller frees *out (NULL when *n == 0). */
 int kk_store_crl_entries(kk_store *st, time_t now, kk_revoked **out, size_t *n, kk_err *err);
 
-/* Status of a certificate we issued. status "issued" or "revoked" (then revoked_at and
- * reason are set). KK_ERR_NOT_FOUND for a serial never issued (unknown, or only
- * reserved/planned). */
-typedef struct kk_cert_status {
-	char status[16];
-	time_t not_after;
-	time_t revoked_at;
-	int reason;
-} kk_cert_status;
-int kk_store_cert_status(kk_store *st, const char *serial, kk_cert_status *out, kk_err *err);
-
 /* A signed status object: a CRL (number > 0) or an OCSP response (number 0). */
 typedef struct kk_signed {
 	int64_t number;
