@@ -40,6 +40,12 @@ kk_review_open(kk_review **out, kk_store *st, const kk_policy *pol, const char *
 	return 0;
 }
 
+kk_store *
+kk_review_store(kk_review *rv)
+{
+	return rv->st;
+}
+
 void
 kk_review_close(kk_review *rv)
 {

@@ -296,6 +296,7 @@ nav(kk_web_req *r, kk_html *h)
 		return;
 	}
 	kk_html_raw(h, "<a href=\"/\">Queue</a><a href=\"/org/new\">New organization</a>"
+	    "<a href=\"/revocations\">Revocations</a>"
 	    "<form method=get action=\"/search\"><input type=search name=q "
 	    "placeholder=\"name, number, applicant\" aria-label=search> "
 	    "<button>Search</button></form><span>");

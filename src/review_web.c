@@ -11,6 +11,7 @@
  *   GET  /org/N                  the organization, its evidence, audit trail, actions
  *   POST /org/N/evidence|verify|approve|reject|revet
  *   GET  /task/N, POST /task/N   a reviewer task (phone validation)
+ *   GET  /revocations, POST /revocations/request|revoke   CA-initiated revocation
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -415,6 +416,11 @@ route(kk_web_req *r, int post)
 		org_action(r, id, rest + 1);
 	else if (path_id(p, "/task/", &id, &rest) == 0 && *rest == '\0')
 		post ? task_complete(r, id) : kk_web_task(r, id, 200, NULL);
+	else if (strcmp(p, "/revocations") == 0 && !post)
+		kk_web_revocations(r, 200, NULL);
+	else if ((strcmp(p, "/revocations/request") == 0 ||
+	    strcmp(p, "/revocations/revoke") == 0) && post)
+		kk_web_revoke_post(r, p + strlen("/revocations/"));
 	else
 		message(r, 404, "Not found", "There is no such page.");
 }

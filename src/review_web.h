@@ -101,5 +101,8 @@ void kk_web_search(kk_web_req *r, const char *q);
 void kk_web_org(kk_web_req *r, int64_t id, int status, const char *error);
 void kk_web_org_form(kk_web_req *r, const kk_orgrec *o, int status, const char *error);
 void kk_web_task(kk_web_req *r, int64_t id, int status, const char *error);
+/* src/review_revoke_web.c: GET /revocations, POST /revocations/{request,revoke}. */
+void kk_web_revocations(kk_web_req *r, int status, const char *error);
+void kk_web_revoke_post(kk_web_req *r, const char *action);
 
 #endif

@@ -27,6 +27,9 @@ typedef struct kk_review kk_review;
 int kk_review_open(kk_review **out, kk_store *st, const kk_policy *pol, const char *docs_dir,
     kk_err *err);
 void kk_review_close(kk_review *rv);
+/* The store the service works on (borrowed): for callers that pair vetting with other
+ * store-level services, e.g. CA-initiated revocation in the reviewer UI. */
+kk_store *kk_review_store(kk_review *rv);
 
 /* ---- reviewers ---- */
 typedef enum kk_role { KK_ROLE_REVIEWER = 1, KK_ROLE_APPROVER = 2, KK_ROLE_ADMIN = 3 } kk_role;

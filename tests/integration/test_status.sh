@@ -5,12 +5,15 @@
 # against the chain, a malformed request gets malformedRequest, and the OCSP responder
 # certificate follows CP table 7.1-2. After certbot revokes, OCSP says revoked with the
 # reason and a new CRL (higher number) lists it so openssl verify -crl_check refuses;
-# a revocation made with the CLI in another process reaches OCSP within seconds.
+# a revocation made with the CLI in another process, and one made by an approver in the
+# reviewer web UI (Chromium), reach OCSP within seconds.
 # Usage: test_status.sh BUILD_DIR
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 it_init "${1:-}"
 start_dns
+UI_PORT=$(free_port 14001)
+IT_SERVE_ARGS=(--review-listen "127.0.0.1:$UI_PORT")
 start_server
 
 # check NAME COMMAND...: pass when the command succeeds
@@ -189,5 +192,28 @@ else
 fi
 check "OCSP reason affiliationChanged" bash -c "openssl ocsp -issuer '$IT_ISSUING' -cert \
     '$leaf2' -url '$base/ocsp' -CAfile '$chain' -no_nonce 2>&1 | grep -qi 'affiliationChanged'"
+# ---- the same from the reviewer web UI (headless Chromium): request, then revoke
+info "revocation in the reviewer web UI"
+REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
+    --non-interactive --agree-tos --register-unsafely-without-email \
+    --server "$IT_DIRURL" --preferred-challenges http \
+    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
+    --key-type rsa --rsa-key-size 2048 \
+    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
+    --cert-name it3 -d status3.example.jp >"$cb/out3.log" 2>&1 ||
+    { cat "$cb/out3.log"; die "certbot certonly 3"; }
+leaf3=$cb/config/live/it3/cert.pem
+serial3=$(openssl x509 -in "$leaf3" -noout -serial | sed 's/.*=//' | tr 'A-F' 'a-f')
+KAKUIN_REVIEW_NEW_PASSWORD=reviewer-pw-0123 "$IT_KAKUIN" review user add clerk \
+    --role reviewer --data-dir "$IT_DATA" </dev/null >/dev/null || die "review user add"
+ui_node revoke.mjs KK_UI_BASE="https://127.0.0.1:$UI_PORT" KK_UI_SERIAL="$serial3" \
+    KK_UI_A=clerk KK_UI_A_PASS=reviewer-pw-0123 KK_UI_B=ops KK_UI_B_PASS=approver-pw-0123
+if wait_revoked "$leaf3" 15; then
+	pass "OCSP says revoked after the revocation in the web UI"
+else
+	fail "OCSP still good after the web UI revocation"
+fi
+check "OCSP reason keyCompromise" bash -c "openssl ocsp -issuer '$IT_ISSUING' -cert \
+    '$leaf3' -url '$base/ocsp' -CAfile '$chain' -no_nonce 2>&1 | grep -qi 'keyCompromise'"
 kakuin_check
 [ "$IT_FAILED" -eq 0 ]
