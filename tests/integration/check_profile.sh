@@ -39,7 +39,7 @@ ext() { openssl x509 -in "$CERT" -noout -ext "$1" 2>/dev/null; }
 # ext_value NAME: value lines only, leading blanks stripped.
 ext_value() { ext "$1" | sed -n '2,$p' | sed 's/^[[:space:]]*//'; }
 # ext_critical NAME: 0 when the extension is marked critical.
-ext_critical() { ext "$1" | head -n 1 | grep -q ': critical$'; }
+ext_critical() { grep -q ': critical$' <<<"$(ext "$1" | head -n 1)"; }
 # name_field WHO FIELD: one RDN value of the subject or issuer.
 name_fields() {
 	openssl x509 -in "$1" -noout "-$2" -nameopt sep_multiline,sname,utf8,-esc_msb \
@@ -47,7 +47,7 @@ name_fields() {
 }
 
 # Version: v3.
-echo "$TEXT" | grep -q '^ *Version: 3 (0x2)$'
+grep -q '^ *Version: 3 (0x2)$' <<<"$TEXT"
 row "version 3" $? "$(echo "$TEXT" | grep -m1 'Version:')"
 
 # Signature algorithm: sha256WithRSAEncryption, in TBS and outer.
@@ -72,9 +72,9 @@ rsubj=$(openssl x509 -in "$ROOT" -noout -subject -nameopt RFC2253 | sed 's/^subj
 [ "$issuer" != "$rsubj" ]
 row "issued by the subordinate, not the root" $? "issuer is the root '$rsubj'"
 ifields=$(name_fields "$CERT" issuer)
-echo "$ifields" | grep -qx 'C=JP' &&
-    echo "$ifields" | grep -qxF "O=$ISSUER_O" &&
-    echo "$ifields" | grep -qxF "CN=$ISSUER_CN"
+grep -qx 'C=JP' <<<"$ifields" &&
+    grep -qxF "O=$ISSUER_O" <<<"$ifields" &&
+    grep -qxF "CN=$ISSUER_CN" <<<"$ifields"
 row "issuer C=JP, O, CN per table" $? "$(echo "$ifields" | tr '\n' ';')"
 
 # Subject: C=JP, ST, L, O required, OU optional, CN = first name; nothing else.
@@ -86,7 +86,7 @@ for f in ST L O; do
 	[ "$(echo "$sfields" | grep -c "^$f=")" -eq 1 ] && [ -n "$(sval "$f")" ]
 	row "subject $f present" $? "$f='$(sval "$f")'"
 done
-if echo "$sfields" | grep -q '^OU='; then
+if grep -q '^OU=' <<<"$sfields"; then
 	[ -n "$(sval OU)" ]
 	row "subject OU non-empty if present" $? "empty OU"
 fi
@@ -98,7 +98,7 @@ row "subject has no other attributes" $? "$(echo "$other" | tr '\n' ';')"
 
 # Subject public key: RSA >= 2048 (CP 6.1.5, table 7.1-1).
 kbits=$(echo "$TEXT" | sed -n 's/^ *Public-Key: (\([0-9]*\) bit)$/\1/p')
-echo "$TEXT" | grep -q 'Public Key Algorithm: rsaEncryption$' && [ "${kbits:-0}" -ge 2048 ]
+grep -q 'Public Key Algorithm: rsaEncryption$' <<<"$TEXT" && [ "${kbits:-0}" -ge 2048 ]
 row "RSA key >= 2048 bits" $? "$(echo "$TEXT" | grep -m1 'Public Key Algorithm') ${kbits:-?} bits"
 
 # Validity: <= min(398, BR 6.3.2 maximum for the issuance date). RFC 5280
@@ -127,12 +127,12 @@ extra=$(echo "$exts" | grep -v -x -E "$allowed" || true)
 row "no extensions outside the table" $? "$(echo "$extra" | tr '\n' ';')"
 for e in extendedKeyUsage subjectAltName certificatePolicies crlDistributionPoints \
     authorityInfoAccess authorityKeyIdentifier subjectKeyIdentifier; do
-	if ext "$e" | grep -q .; then
+	if grep -q . <<<"$(ext "$e")"; then
 		! ext_critical "$e"
 		row "$e not critical" $? "marked critical"
 	fi
 done
-if ext basicConstraints | grep -q .; then
+if grep -q . <<<"$(ext basicConstraints)"; then
 	[ "$(ext_value basicConstraints)" = "CA:FALSE" ]
 	row "basicConstraints CA:FALSE if present" $? "$(ext_value basicConstraints)"
 fi
@@ -161,9 +161,9 @@ row "certificatePolicies $POLICY_CP (CPS $CPS_URI) + $POLICY_OV" $? \
     "$(ext_value certificatePolicies | tr '\n' ';')"
 
 # CRL distribution point and OCSP URIs (http, BR 7.1.2.11.2, 7.1.2.7.7).
-ext_value crlDistributionPoints | grep -q '^URI:http://'
+grep -q '^URI:http://' <<<"$(ext_value crlDistributionPoints)"
 row "CRL distribution point http URI" $? "'$(ext_value crlDistributionPoints | tr '\n' ' ')'"
-ext_value authorityInfoAccess | grep -q '^OCSP - URI:http://'
+grep -q '^OCSP - URI:http://' <<<"$(ext_value authorityInfoAccess)"
 row "AIA OCSP http URI" $? "'$(ext_value authorityInfoAccess | tr '\n' ' ')'"
 
 # AKI == issuer's SKI, key identifier only (BR 7.1.2.11.1).

@@ -145,11 +145,11 @@ start_authdns() {
 	for i in $(seq 100); do
 		ok=1
 		for z in secure.test bogus.test; do
-			kdig_a +short "$z" DNSKEY 2>/dev/null | grep -q '^257 3 13 ' ||
+			grep -q '^257 3 13 ' <<<"$(kdig_a +short "$z" DNSKEY 2>/dev/null)" ||
 			    ok=0
 		done
 		for z in test insecure.test _acme-challenge.x.broken.test; do
-			kdig_a +short "$z" SOA 2>/dev/null | grep -q hostmaster || ok=0
+			grep -q hostmaster <<<"$(kdig_a +short "$z" SOA 2>/dev/null)" || ok=0
 		done
 		[ "$ok" = 1 ] && break
 		kill -0 "${IT_PIDS[-1]}" 2>/dev/null || die "knotd exited"
@@ -168,7 +168,7 @@ dns_listens_local() {
 	    die "$name (pid $pid) has no listening socket"
 	bad=$(echo "$socks" | awk -v want="127.0.0.1:$port" '$5 != want')
 	[ -z "$bad" ] || { echo "$bad"; die "$name listens beyond 127.0.0.1:$port"; }
-	echo "$socks" | grep -q '^udp' && echo "$socks" | grep -q '^tcp' ||
+	grep -q '^udp' <<<"$socks" && grep -q '^tcp' <<<"$socks" ||
 	    die "$name does not listen on both UDP and TCP $port"
 }
 
@@ -241,11 +241,11 @@ start_resolver() {
 	unbound -d -c "$IT_DNS/unbound.conf" >>"$IT_WORK/unbound.log" 2>&1 &
 	IT_PIDS+=($!)
 	for i in $(seq 100); do
-		kdig_r +short test SOA 2>/dev/null | grep -q hostmaster && break
+		grep -q hostmaster <<<"$(kdig_r +short test SOA 2>/dev/null)" && break
 		kill -0 "${IT_PIDS[-1]}" 2>/dev/null || die "unbound exited"
 		sleep 0.1
 	done
-	kdig_r +short test SOA 2>/dev/null | grep -q hostmaster ||
+	grep -q hostmaster <<<"$(kdig_r +short test SOA 2>/dev/null)" ||
 	    die "unbound did not answer on 127.0.0.1:$IT_UNBOUND_PORT"
 	dns_listens_local "${IT_PIDS[-1]}" "$IT_UNBOUND_PORT" unbound
 	info "unbound on 127.0.0.1:$IT_UNBOUND_PORT"
@@ -283,7 +283,7 @@ dns_expect() {
 	local label=$1 pat=$2 out
 	shift 2
 	out=$(kdig_r "$@" 2>&1)
-	if echo "$out" | grep -E -q "$pat"; then
+	if grep -E -q "$pat" <<<"$out"; then
 		pass "dns layout: $label"
 	else
 		echo "$out" | sed 's/^/  /'
@@ -323,7 +323,7 @@ dns_selfcheck() {
 	dns_expect "TXT $v answers after an update" "\"$txt\"" "$v" TXT || rc=1
 	dns_update _acme-challenge.x.broken.test "del $v TXT" ||
 	    { rc=1; fail "dns layout: delete in $v"; }
-	if kdig_r "$v" TXT 2>&1 | grep -q "\"$txt\""; then
+	if grep -q "\"$txt\"" <<<"$(kdig_r "$v" TXT 2>&1)"; then
 		rc=1
 		fail "dns layout: TXT $v still answers after the delete"
 	else
@@ -332,7 +332,7 @@ dns_selfcheck() {
 	# Knot signs dynamic updates of secure.test at once.
 	dns_update secure.test "add $s 1 TXT \"$txt\"" ||
 	    { rc=1; fail "dns layout: update of $s"; }
-	if dns_ad "$s" TXT && kdig_r "$s" TXT | grep -q "\"$txt\""; then
+	if dns_ad "$s" TXT && grep -q "\"$txt\"" <<<"$(kdig_r "$s" TXT)"; then
 		pass "dns layout: TXT $s answers, signed (AD), after an update"
 	else
 		kdig_r "$s" TXT | sed 's/^/  /'

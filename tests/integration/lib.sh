@@ -321,7 +321,7 @@ check_issued_cert() {
 	for c in "$leaf" "$IT_ISSUING" "$IT_ROOT"; do
 		out=$("$lint" "$c" 2>&1)
 		echo "$out" | sed "s|^|  x509lint $(basename "$c"): |"
-		if ! echo "$out" | grep -q '^E:'; then
+		if ! grep -q '^E:' <<<"$out"; then
 			pass "x509lint $(basename "$c"): no errors"
 		elif [ "$IT_SERVER" = pebble ]; then
 			info "x509lint errors not counted under pebble"

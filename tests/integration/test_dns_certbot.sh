@@ -46,7 +46,7 @@ fi
 check_issued_cert "$cb/config/live/it/cert.pem" "${names[@]}"
 check_served_chain "$cb/config/live/it/cert.pem" "$cb/config/live/it/chain.pem"
 # certbot's cleanup deleted its TXT records again.
-if kdig_a +short _acme-challenge.secure.test TXT | grep -q .; then
+if grep -q . <<<"$(kdig_a +short _acme-challenge.secure.test TXT)"; then
 	fail "certbot left TXT records at _acme-challenge.secure.test"
 else
 	pass "certbot removed its TXT records"

@@ -43,8 +43,8 @@ crt=$lg/certificates/${names[0]}.crt
 check_issued_cert "$crt" "${names[@]}"
 check_served_chain "$crt" "$crt"
 # lego's cleanup deleted its TXT records again.
-if kdig_a +short _acme-challenge.insecure.test TXT | grep -q . ||
-    kdig_a +short _acme-challenge.www.insecure.test TXT | grep -q .; then
+if grep -q . <<<"$(kdig_a +short _acme-challenge.insecure.test TXT)" ||
+    grep -q . <<<"$(kdig_a +short _acme-challenge.www.insecure.test TXT)"; then
 	fail "lego left TXT records under insecure.test"
 else
 	pass "lego removed its TXT records"

@@ -72,8 +72,8 @@ wait_log() {
 subject_is() {
 	local s
 	s=$(openssl x509 -in "$1" -noout -subject -nameopt RFC2253,-esc_msb 2>/dev/null)
-	if echo "$s" | grep -qF "O=$2" && echo "$s" | grep -qF "L=$3" &&
-	    echo "$s" | grep -qF "ST=$4"; then
+	if grep -qF "O=$2" <<<"$s" && grep -qF "L=$3" <<<"$s" &&
+	    grep -qF "ST=$4" <<<"$s"; then
 		pass "subject O/L/ST are the approved organization's ($s)"
 	else
 		fail "subject $s, want O=$2 L=$3 ST=$4"
@@ -82,7 +82,7 @@ subject_is() {
 
 info "production mode: newAccount without EAB is refused"
 dir=$(curl -fsS --cacert "$IT_CACERT" "$IT_DIRURL")
-if echo "$dir" | grep -q '"externalAccountRequired": *true'; then
+if grep -q '"externalAccountRequired": *true' <<<"$dir"; then
 	pass "directory says externalAccountRequired"
 else
 	fail "directory: $dir"

@@ -127,7 +127,7 @@ ocsp_says() { # CERT: the status line of a fresh OCSP answer
 wait_revoked() {
 	local i
 	for i in $(seq "$2"); do
-		ocsp_says "$1" | grep -q ": revoked" && return 0
+		grep -q ": revoked" <<<"$(ocsp_says "$1")" && return 0
 		sleep 1
 	done
 	return 1
@@ -146,7 +146,7 @@ check "OCSP after revocation: response verifies" grep -q "Response verify OK" <<
 serial=$(openssl x509 -in "$leaf" -noout -serial | sed 's/.*=//')
 for i in $(seq 20); do
 	curl -fsS -o "$IT_WORK/crl1.der" "$base/crl/issuing.crl" || die "CRL after"
-	openssl crl -inform DER -in "$IT_WORK/crl1.der" -noout -text | grep -qi "$serial" &&
+	grep -qi "$serial" <<<"$(openssl crl -inform DER -in "$IT_WORK/crl1.der" -noout -text)" &&
 	    break
 	sleep 0.5
 done
