@@ -16,7 +16,9 @@
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/params.h>
+#include "kakuin/keycheck.h"
 #include "kakuin/util.h"
 #include "jws.h"
 
@@ -43,7 +45,6 @@ static const struct ec_curve {
 	{ "P-384", "secp384r1", 48 },
 };
 
-#define RSA_MIN_BITS 2048
 #define RSA_MAX_BITS 8192
 
 static const struct jws_alg *
@@ -102,18 +103,51 @@ jwk_b64_member(const json_t *jwk, const char *name, const char **text, unsigned 
 	return 0;
 }
 
+/* The JWK's n and e as an OpenSSL public key. Caller frees *out. */
+static int
+rsa_pkey(const unsigned char *n, size_t nlen, const unsigned char *e, size_t elen,
+    EVP_PKEY **out, kk_err *err)
+{
+	OSSL_PARAM_BLD *bld = NULL;
+	OSSL_PARAM *params = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
+	BIGNUM *bn = NULL, *be = NULL;
+	int rc = -1;
+
+	if ((bn = BN_bin2bn(n, (int)nlen, NULL)) == NULL ||
+	    (be = BN_bin2bn(e, (int)elen, NULL)) == NULL ||
+	    (bld = OSSL_PARAM_BLD_new()) == NULL ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_N, bn) ||
+	    !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, be) ||
+	    (params = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
+	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL)) == NULL ||
+	    EVP_PKEY_fromdata_init(ctx) != 1 ||
+	    EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+		kk_err_set(err, KK_ERR_INTERNAL, "RSA key from JWK: ");
+		kk_err_append_openssl(err);
+		goto out;
+	}
+	rc = 0;
+out:
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+	BN_free(bn);
+	BN_free(be);
+	return rc;
+}
+
 /*
- * RSA key rules: modulus 2048-8192 bits, odd, minimal encoding (RFC 7518 6.3.1.1,
- * so one key has one thumbprint); exponent odd, > 1 and at most 32 bits, which
- * admits every exponent in use (3, 65537) and keeps verification cheap.
+ * RSA key rules: minimal encoding (RFC 7518 6.3.1.1, so one key has one
+ * thumbprint), at most 8192 bits and a 32-bit exponent so verification stays
+ * cheap; the rest (size, exponent, weak moduli) is kk_key_check's.
  */
 static int
 rsa_check(const unsigned char *n, size_t nlen, const unsigned char *e, size_t elen,
     kk_err *err)
 {
-	size_t bits, i;
-	unsigned long ev = 0;
-	unsigned char top;
+	EVP_PKEY *pk = NULL;
+	int rc;
 
 	if (nlen == 0 || n[0] == 0 || elen == 0 || e[0] == 0)
 		return kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY,
@@ -121,21 +155,14 @@ rsa_check(const unsigned char *n, size_t nlen, const unsigned char *e, size_t el
 	if (nlen > RSA_MAX_BITS / 8)
 		return kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY,
 		    "RSA key is larger than %d bits", RSA_MAX_BITS);
-	for (bits = nlen * 8, top = n[0]; (top & 0x80) == 0; top <<= 1)
-		bits--;
-	if (bits < RSA_MIN_BITS)
-		return kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY,
-		    "RSA key is %zu bits; at least %d are required", bits, RSA_MIN_BITS);
-	if ((n[nlen - 1] & 1) == 0)
-		return kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY, "RSA modulus is even");
 	if (elen > 4)
-		return kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY, "RSA exponent is too large");
-	for (i = 0; i < elen; i++)
-		ev = ev << 8 | e[i];
-	if (ev < 3 || (ev & 1) == 0)
 		return kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY,
-		    "RSA exponent must be odd and greater than 1");
-	return 0;
+		    "RSA exponent is larger than 32 bits; use 65537");
+	if (rsa_pkey(n, nlen, e, elen, &pk, err) != 0)
+		return -1;
+	rc = kk_key_check(pk, NULL, err);
+	EVP_PKEY_free(pk);
+	return rc;
 }
 
 /* Canonical RSA JWK: {"e","kty","n"} (RFC 7638 3.2). Caller frees *out. */
@@ -171,7 +198,7 @@ ec_point_check(const struct ec_curve *c, const unsigned char *x, const unsigned 
 {
 	unsigned char pub[1 + 2 * 48];
 	OSSL_PARAM params[3];
-	EVP_PKEY_CTX *ctx = NULL, *check = NULL;
+	EVP_PKEY_CTX *ctx = NULL;
 	EVP_PKEY *pkey = NULL;
 	int rc = -1;
 
@@ -189,17 +216,16 @@ ec_point_check(const struct ec_curve *c, const unsigned char *x, const unsigned 
 		kk_err_append_openssl(err);
 		goto out;
 	}
-	/* fromdata already refuses most bad points; public_check is the full test. */
-	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1 ||
-	    (check = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL)) == NULL ||
-	    EVP_PKEY_public_check(check) != 1) {
+	/* fromdata already refuses most bad points; kk_key_check runs the full test. */
+	if (EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
 		ERR_clear_error();
 		kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY, "EC point is not on curve %s", c->crv);
 		goto out;
 	}
+	if (kk_key_check(pkey, NULL, err) != 0)
+		goto out;
 	rc = 0;
 out:
-	EVP_PKEY_CTX_free(check);
 	EVP_PKEY_free(pkey);
 	EVP_PKEY_CTX_free(ctx);
 	return rc;

@@ -1,7 +1,7 @@
 /*
  * CSR checks at finalize (include/kakuin/ca.h, kk_csr_check): proof of possession
- * (CP 3.2.1), key type and size (CP 6.1.5), and the names (RFC 8555 7.4: the CSR asks
- * for exactly the order's identifiers). Every refusal is badCSR with a detail that
+ * (CP 3.2.1), key type, size and quality (CP 6.1.5, 6.1.6), and the names
+ * (RFC 8555 7.4: the CSR asks for exactly the order's identifiers). Every refusal is badCSR with a detail that
  * tells the subscriber what to change.
  */
 #include <string.h>
@@ -9,15 +9,18 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 #include "kakuin/ca.h"
+#include "kakuin/keycheck.h"
 
 #define MAX_CSR_NAMES 100
 
-/* CP 6.1.5: RSA of at least rsa_min_bits. */
+/*
+ * CP 6.1.5: RSA only; the size and quality rules are kk_key_check's (BR 6.1.1.3,
+ * 6.1.5, 6.1.6), whose refusal becomes badCSR with the same detail.
+ */
 static int
 check_key(X509_REQ *req, const kk_policy *pol, kk_err *err)
 {
 	EVP_PKEY *pk = X509_REQ_get0_pubkey(req);
-	int bits;
 
 	if (pk == NULL)
 		return kk_err_set(err, KK_ERR_BAD_CSR, "CSR public key could not be parsed");
@@ -26,10 +29,11 @@ check_key(X509_REQ *req, const kk_policy *pol, kk_err *err)
 		    "kakuin issues RSA certificates only (CP 6.1.5): request an RSA key of at "
 		    "least %d bits, e.g. certbot --key-type rsa, lego --key-type rsa%d",
 		    pol->rsa_min_bits, pol->rsa_min_bits);
-	if ((bits = EVP_PKEY_get_bits(pk)) < pol->rsa_min_bits)
-		return kk_err_set(err, KK_ERR_BAD_CSR,
-		    "RSA key of %d bits is too small: at least %d bits are required (CP 6.1.5)",
-		    bits, pol->rsa_min_bits);
+	if (kk_key_check(pk, pol, err) != 0) {
+		if (err != NULL && err->kind == KK_ERR_BAD_PUBLIC_KEY)
+			err->kind = KK_ERR_BAD_CSR;
+		return -1;
+	}
 	return 0;
 }
 

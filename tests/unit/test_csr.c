@@ -1,4 +1,4 @@
-/* CSR checks (src/csr.c): CP 3.2.1, CP 6.1.5, names == order identifiers. */
+/* CSR checks (src/csr.c): CP 3.2.1, CP 6.1.5, BR 6.1.6, names == order identifiers. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <openssl/rsa.h>
 #include <openssl/x509v3.h>
 #include "kakuin/ca.h"
 #include "kk_test_csr.h"
@@ -90,6 +91,32 @@ test_small_rsa(void **state)
 	expect_bad(der, len, "1024");
 	expect_bad(der, len, "at least 2048 bits");
 	OPENSSL_free(der);
+}
+
+/* BR 6.1.6 via kk_key_check: its badPublicKey refusal reaches the client as badCSR. */
+static void
+test_weak_exponent(void **state)
+{
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+	EVP_PKEY *e3 = NULL;
+	BIGNUM *three = BN_new();
+	unsigned char *der;
+	int len;
+
+	(void)state;
+	assert_non_null(ctx);
+	assert_non_null(three);
+	assert_int_equal(BN_set_word(three, 3), 1);
+	assert_int_equal(EVP_PKEY_keygen_init(ctx), 1);
+	assert_int_equal(EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, 2048), 1);
+	assert_int_equal(EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, three), 1);
+	assert_int_equal(EVP_PKEY_keygen(ctx, &e3), 1);
+	der = kk_test_csr_der(e3, NULL, order, 2, &len);
+	expect_bad(der, len, "exponent must be odd and between 2^16+1 and 2^256-1");
+	OPENSSL_free(der);
+	EVP_PKEY_free(e3);
+	BN_free(three);
+	EVP_PKEY_CTX_free(ctx);
 }
 
 static void
@@ -211,6 +238,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_valid),
 		cmocka_unit_test(test_small_rsa),
+		cmocka_unit_test(test_weak_exponent),
 		cmocka_unit_test(test_ec_key),
 		cmocka_unit_test(test_extra_name),
 		cmocka_unit_test(test_missing_name),
