@@ -9,6 +9,7 @@
 #include <string.h>
 #include <openssl/x509v3.h>
 #include "kakuin/util.h"
+#include "lint_status.h"
 #include "status_internal.h"
 
 /* One CRL entry (RFC 5280 5.3.1). */
@@ -110,7 +111,9 @@ status_crl_issue(kk_status *s, time_t now, kk_signed *out, kk_err *err)
 	for (i = 0; i < n; i++)
 		if (add_entry(crl, &rev[i], err) != 0)
 			goto out;
-	if (kk_ca_sign_crl(s->ca, crl, &signed_crl, err) != 0)
+	/* lint before sign (BR 4.3.1.2): a nonconforming CRL never reaches the token */
+	if (lint_crl(crl, kk_ca_issuing_cert(s->ca), now, err) != 0 ||
+	    kk_ca_sign_crl(s->ca, crl, &signed_crl, err) != 0)
 		goto out;
 	if ((len = i2d_X509_CRL(signed_crl, &der)) <= 0 || (c.der = kk_malloc((size_t)len)) == NULL) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode the CRL");

@@ -12,6 +12,7 @@
 #include <openssl/x509v3.h>
 #include "kakuin/store_revoke.h"
 #include "kakuin/util.h"
+#include "lint_status.h"
 #include "status_internal.h"
 
 #define MAX_CERTIDS 20
@@ -202,7 +203,9 @@ sign_response(kk_status *s, OCSP_BASICRESP *singles, time_t now, kk_signed *out,
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode the OCSP ResponseData");
 		goto out;
 	}
-	if (kk_ca_sign_tbs(s->ca, KK_KEY_OCSP, tbs, tbs_len, &basic, &basic_len, err) != 0)
+	/* lint before sign (BR 4.3.1.2): a nonconforming response never reaches the token */
+	if (lint_ocsp_tbs(tbs, tbs_len, s->responder, kk_ca_issuing_cert(s->ca), now, err) != 0 ||
+	    kk_ca_sign_tbs(s->ca, KK_KEY_OCSP, tbs, tbs_len, &basic, &basic_len, err) != 0)
 		goto out;
 	p = basic;
 	/* OCSP_NOVERIFY: the signature is checked against the responder certificate we

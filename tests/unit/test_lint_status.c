@@ -1,0 +1,381 @@
+/*
+ * Lint before sign for CRLs and OCSP responses (src/lint_status.c, BR 4.3.1.2): a
+ * correct CRL and OCSP response pass; broken ones (built here with OpenSSL) are refused
+ * with "lint: ..."; and a CRL the publisher would build wrongly is never signed or
+ * stored (src/crl.c through the RA fixture).
+ */
+#include "ra_fixture.h"
+#include <sqlite3.h>
+#include <openssl/ocsp.h>
+#include <openssl/x509v3.h>
+#include "../../src/lint_status.h"
+#include "../../src/status_internal.h"
+
+static EVP_PKEY *ca_key, *resp_key;
+static X509 *ca_cert, *resp_cert;
+static time_t now;
+
+/* A certificate for key, signed by signer_key, issued by issuer (NULL: self-signed),
+ * with extensions as the openssl.cnf-style list exts. */
+static X509 *
+make_cert(const char *cn, EVP_PKEY *k, X509 *issuer, EVP_PKEY *signer_key,
+    const char *const *exts, size_t n)
+{
+	X509 *x = X509_new();
+	X509V3_CTX ctx;
+	X509_EXTENSION *ext;
+	size_t i;
+
+	assert_non_null(x);
+	assert_int_equal(X509_set_version(x, X509_VERSION_3), 1);
+	ASN1_INTEGER_set(X509_get_serialNumber(x), 1000 + (long)n);
+	X509_time_adj_ex(X509_getm_notBefore(x), -1, 0, &now);
+	X509_time_adj_ex(X509_getm_notAfter(x), 30, 0, &now);
+	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_ASC,
+	    (const unsigned char *)cn, -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(issuer != NULL ? issuer : x));
+	assert_int_equal(X509_set_pubkey(x, k), 1);
+	X509V3_set_ctx(&ctx, issuer != NULL ? issuer : x, x, NULL, NULL, 0);
+	for (i = 0; i < n; i++) {
+		const char *eq = strchr(exts[i], '=');
+		char name[64];
+
+		snprintf(name, sizeof(name), "%.*s", (int)(eq - exts[i]), exts[i]);
+		assert_non_null(ext = X509V3_EXT_nconf(NULL, &ctx, name, eq + 1));
+		X509_add_ext(x, ext, -1);
+		X509_EXTENSION_free(ext);
+	}
+	assert_true(X509_sign(x, signer_key, EVP_sha256()) > 0);
+	return x;
+}
+
+static int
+setup(void **state)
+{
+	static const char *const ca_exts[] = {
+		"basicConstraints=critical,CA:TRUE", "keyUsage=critical,keyCertSign,cRLSign",
+		"subjectKeyIdentifier=hash",
+	};
+	static const char *const resp_exts[] = {
+		"keyUsage=critical,digitalSignature", "extendedKeyUsage=OCSPSigning",
+		"subjectKeyIdentifier=hash", "authorityKeyIdentifier=keyid",
+	};
+
+	if (group_setup(state) != 0)
+		return -1;
+	now = kk_now();
+	ca_key = EVP_RSA_gen(2048);
+	resp_key = EVP_RSA_gen(2048);
+	ca_cert = make_cert("Lint Test CA", ca_key, NULL, ca_key, ca_exts, 3);
+	resp_cert = make_cert("Lint Test OCSP", resp_key, ca_cert, ca_key, resp_exts, 4);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	X509_free(ca_cert);
+	X509_free(resp_cert);
+	EVP_PKEY_free(ca_key);
+	EVP_PKEY_free(resp_key);
+	return group_teardown(state);
+}
+
+/* Which way to break a CRL. */
+enum crl_fault {
+	CRL_OK, CRL_NEXT_TOO_FAR, CRL_REASON_0, CRL_NO_NUMBER, CRL_WRONG_ISSUER,
+	CRL_DUP_SERIAL, CRL_V1, CRL_CRITICAL_NUMBER, CRL_FUTURE_REVOCATION, CRL_WRONG_AKI
+};
+
+static void
+add_revoked(X509_CRL *crl, long serial, time_t when, int reason)
+{
+	X509_REVOKED *r = X509_REVOKED_new();
+	ASN1_INTEGER *sn = ASN1_INTEGER_new();
+	ASN1_TIME *t = ASN1_TIME_set(NULL, when);
+	ASN1_ENUMERATED *e = ASN1_ENUMERATED_new();
+
+	ASN1_INTEGER_set(sn, serial);
+	X509_REVOKED_set_serialNumber(r, sn);
+	X509_REVOKED_set_revocationDate(r, t);
+	if (reason >= 0) {
+		ASN1_ENUMERATED_set(e, reason);
+		assert_int_equal(X509_REVOKED_add1_ext_i2d(r, NID_crl_reason, e, 0, 0), 1);
+	}
+	assert_int_equal(X509_CRL_add0_revoked(crl, r), 1);
+	ASN1_INTEGER_free(sn);
+	ASN1_TIME_free(t);
+	ASN1_ENUMERATED_free(e);
+}
+
+/* The publisher's CRL (src/crl.c) by ca_cert at now with fault f. */
+static X509_CRL *
+make_crl(enum crl_fault f)
+{
+	X509_CRL *crl = X509_CRL_new();
+	ASN1_TIME *tu = ASN1_TIME_set(NULL, now);
+	ASN1_TIME *nu = ASN1_TIME_set(NULL, now + (f == CRL_NEXT_TOO_FAR ? 11 * DAY :
+	    KK_CRL_VALIDITY));
+	ASN1_INTEGER *num = ASN1_INTEGER_new();
+	AUTHORITY_KEYID *akid = AUTHORITY_KEYID_new();
+	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(f == CRL_WRONG_AKI ?
+	    resp_cert : ca_cert);
+
+	akid->keyid = ASN1_OCTET_STRING_dup(ski);
+	ASN1_INTEGER_set(num, 7);
+	X509_CRL_set_version(crl, f == CRL_V1 ? X509_CRL_VERSION_1 : X509_CRL_VERSION_2);
+	X509_CRL_set_issuer_name(crl, X509_get_subject_name(f == CRL_WRONG_ISSUER ? resp_cert :
+	    ca_cert));
+	X509_CRL_set1_lastUpdate(crl, tu);
+	X509_CRL_set1_nextUpdate(crl, nu);
+	if (f != CRL_NO_NUMBER)
+		X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, f == CRL_CRITICAL_NUMBER, 0);
+	X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0);
+	add_revoked(crl, 0x1001, now - DAY, 1);
+	add_revoked(crl, 0x1002, now - DAY, -1); /* unspecified: no reasonCode */
+	add_revoked(crl, 0x1003, f == CRL_FUTURE_REVOCATION ? now + 60 : now - 60, 4);
+	if (f == CRL_REASON_0)
+		add_revoked(crl, 0x1004, now - DAY, 0);
+	if (f == CRL_DUP_SERIAL)
+		add_revoked(crl, 0x1001, now - 2 * DAY, 9);
+	ASN1_TIME_free(tu);
+	ASN1_TIME_free(nu);
+	ASN1_INTEGER_free(num);
+	AUTHORITY_KEYID_free(akid);
+	return crl;
+}
+
+/* Lints a CRL with fault f; asserts the outcome and, when refused, that the detail
+ * names want. */
+static void
+check_crl(enum crl_fault f, const char *want)
+{
+	X509_CRL *crl = make_crl(f);
+	kk_err e;
+	int rc;
+
+	kk_err_clear(&e);
+	rc = lint_crl(crl, ca_cert, now, &e);
+	if (want == NULL) {
+		if (rc != 0)
+			fail_msg("fault %d refused: %s", (int)f, e.detail);
+	} else {
+		assert_int_equal(rc, -1);
+		assert_int_equal(e.kind, KK_ERR_INTERNAL);
+		assert_memory_equal(e.detail, "lint: CRL: ", 11);
+		if (strstr(e.detail, want) == NULL)
+			fail_msg("fault %d: \"%s\" lacks \"%s\"", (int)f, e.detail, want);
+	}
+	X509_CRL_free(crl);
+}
+
+static void
+test_crl_lint(void **state)
+{
+	(void)state;
+	check_crl(CRL_OK, NULL);
+	check_crl(CRL_NEXT_TOO_FAR, "more than 10 days");
+	check_crl(CRL_REASON_0, "reasonCode is not 1, 3, 4, 5 or 9");
+	check_crl(CRL_NO_NUMBER, "CRL Number missing");
+	check_crl(CRL_WRONG_ISSUER, "issuer is not the issuing CA's subject");
+	check_crl(CRL_DUP_SERIAL, "listed twice");
+	check_crl(CRL_V1, "not version 2");
+	check_crl(CRL_CRITICAL_NUMBER, "critical CRL extension");
+	check_crl(CRL_FUTURE_REVOCATION, "revocationDate is after thisUpdate");
+	check_crl(CRL_WRONG_AKI, "authorityKeyIdentifier");
+}
+
+/* A successful response signed by resp_key for serial 0x1001 (revoked with reason) and
+ * 0x1002 (good) of ca_cert, valid secs from now, with the CertIDs under md. */
+static OCSP_RESPONSE *
+make_ocsp(long secs, int reason, const EVP_MD *md, X509 *cid_issuer)
+{
+	OCSP_BASICRESP *bs = OCSP_BASICRESP_new();
+	OCSP_RESPONSE *r;
+	ASN1_TIME *tu = ASN1_GENERALIZEDTIME_set(NULL, now);
+	ASN1_TIME *nu = ASN1_GENERALIZEDTIME_set(NULL, now + secs);
+	ASN1_TIME *rt = ASN1_GENERALIZEDTIME_set(NULL, now - DAY);
+	ASN1_INTEGER *sn = ASN1_INTEGER_new();
+	OCSP_CERTID *id;
+	STACK_OF(X509) *certs = sk_X509_new_null();
+
+	ASN1_INTEGER_set(sn, 0x1001);
+	id = OCSP_cert_id_new(md, X509_get_subject_name(cid_issuer),
+	    X509_get0_pubkey_bitstr(cid_issuer), sn);
+	assert_non_null(OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_REVOKED, reason, rt,
+	    tu, nu));
+	OCSP_CERTID_free(id);
+	ASN1_INTEGER_set(sn, 0x1002);
+	id = OCSP_cert_id_new(md, X509_get_subject_name(cid_issuer),
+	    X509_get0_pubkey_bitstr(cid_issuer), sn);
+	assert_non_null(OCSP_basic_add1_status(bs, id, V_OCSP_CERTSTATUS_GOOD, 0, NULL, tu,
+	    nu));
+	OCSP_CERTID_free(id);
+	assert_int_equal(OCSP_basic_sign(bs, resp_cert, resp_key, EVP_sha256(), certs,
+	    OCSP_RESPID_KEY), 1);
+	assert_non_null(r = OCSP_response_create(OCSP_RESPONSE_STATUS_SUCCESSFUL, bs));
+	OCSP_BASICRESP_free(bs);
+	ASN1_TIME_free(tu);
+	ASN1_TIME_free(nu);
+	ASN1_TIME_free(rt);
+	ASN1_INTEGER_free(sn);
+	sk_X509_free(certs);
+	return r;
+}
+
+/* Lints r against responder; asserts the outcome as check_crl does. Frees r. */
+static void
+check_ocsp(OCSP_RESPONSE *r, X509 *responder, const char *want)
+{
+	kk_err e;
+	int rc;
+
+	kk_err_clear(&e);
+	rc = lint_ocsp_response(r, responder, ca_cert, now, &e);
+	if (want == NULL) {
+		if (rc != 0)
+			fail_msg("refused: %s", e.detail);
+	} else {
+		assert_int_equal(rc, -1);
+		assert_int_equal(e.kind, KK_ERR_INTERNAL);
+		assert_memory_equal(e.detail, "lint: OCSP response: ", 21);
+		if (strstr(e.detail, want) == NULL)
+			fail_msg("\"%s\" lacks \"%s\"", e.detail, want);
+	}
+	OCSP_RESPONSE_free(r);
+}
+
+static void
+test_ocsp_lint(void **state)
+{
+	const char *range = "not within 8 h .. 10 days";
+
+	(void)state;
+	check_ocsp(make_ocsp(2 * DAY, 1, EVP_sha1(), ca_cert), resp_cert, NULL);
+	check_ocsp(make_ocsp(2 * DAY, OCSP_REVOKED_STATUS_NOSTATUS, EVP_sha256(), ca_cert),
+	    resp_cert, NULL);
+	check_ocsp(make_ocsp(11 * DAY, 1, EVP_sha1(), ca_cert), resp_cert, range);
+	check_ocsp(make_ocsp(4 * 3600, 1, EVP_sha1(), ca_cert), resp_cert, range);
+	check_ocsp(make_ocsp(2 * DAY, 0, EVP_sha1(), ca_cert), resp_cert,
+	    "reason is not 1, 3, 4, 5 or 9");
+	check_ocsp(make_ocsp(2 * DAY, 6, EVP_sha1(), ca_cert), resp_cert,
+	    "reason is not 1, 3, 4, 5 or 9");
+	check_ocsp(make_ocsp(2 * DAY, 1, EVP_md5(), ca_cert), resp_cert,
+	    "hash algorithm is not SHA-1 or SHA-256");
+	check_ocsp(make_ocsp(2 * DAY, 1, EVP_sha1(), resp_cert), resp_cert,
+	    "issuer hashes are not the issuing CA's");
+	/* linted as if another responder (the CA certificate) were signing */
+	check_ocsp(make_ocsp(2 * DAY, 1, EVP_sha1(), ca_cert), ca_cert,
+	    "responderID is not the SHA-1 of the responder's key");
+	check_ocsp(OCSP_response_create(OCSP_RESPONSE_STATUS_TRYLATER, NULL), resp_cert,
+	    "not a successful basic response");
+}
+
+/* lint_ocsp_tbs on the tbsResponseData of a signed response: passes as it is, and a
+ * ResponseData that does not parse is refused. */
+static void
+test_ocsp_tbs(void **state)
+{
+	OCSP_RESPONSE *r = make_ocsp(2 * DAY, 3, EVP_sha1(), ca_cert);
+	OCSP_BASICRESP *bs = OCSP_response_get1_basic(r);
+	unsigned char *der = NULL;
+	const unsigned char *p, *tbs;
+	long len = 0, inner = 0;
+	int tag, cls, n;
+	kk_err e;
+
+	(void)state;
+	assert_non_null(bs);
+	n = i2d_OCSP_BASICRESP(bs, &der);
+	assert_true(n > 0);
+	p = der;
+	/* BasicOCSPResponse ::= SEQUENCE { tbsResponseData SEQUENCE, ... } */
+	assert_int_equal(ASN1_get_object(&p, &len, &tag, &cls, n) & 0x80, 0);
+	tbs = p;
+	assert_int_equal(ASN1_get_object(&p, &inner, &tag, &cls, len) & 0x80, 0);
+	inner += p - tbs;
+	assert_int_equal(lint_ocsp_tbs(tbs, (size_t)inner, resp_cert, ca_cert, now, &e), 0);
+	assert_int_equal(lint_ocsp_tbs(tbs, (size_t)inner, ca_cert, ca_cert, now, &e), -1);
+	assert_non_null(strstr(e.detail, "responderID"));
+	assert_int_equal(lint_ocsp_tbs(tbs, (size_t)inner - 3, resp_cert, ca_cert, now, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_INTERNAL);
+	assert_memory_equal(e.detail, "lint: ", 6);
+	OPENSSL_free(der);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(r);
+}
+
+/* SQL straight into the fixture's database; the one integer a query returns, if any. */
+static long long
+sql(const char *q)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	assert_int_equal(sqlite3_open(cfg.paths.db, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+/* Through the publisher: a revocation dated after thisUpdate (a store out of step with
+ * the clock) makes the CRL fail its lint, so nothing is signed and no row is added;
+ * with the date fixed the same publisher stores a CRL. */
+static void
+test_publisher_refuses(void **state)
+{
+	char json[200], q[300];
+	const char *name = "lint.example.jp";
+	kk_order o;
+	unsigned char *csr;
+	size_t len;
+	long long before;
+	kk_signed c;
+	kk_err e;
+
+	(void)state;
+	make_account("lint-thumb-1", &acct1);
+	snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}",
+	    name);
+	new_order(&acct1, json, &o);
+	validate_ok(o.authz_ids[0]);
+	csr = make_csr((const char *[]){name}, 1, &len);
+	if (kk_ra_finalize(ra, &acct1, ACCT1_URL, o.id, csr, len, &e) != 0)
+		fail_msg("finalize: %s", e.detail);
+	free(csr);
+	snprintf(q, sizeof(q), "UPDATE certificates SET status = 'revoked', revoked_at = %lld, "
+	    "revoked_reason = 1 WHERE status = 'issued'", (long long)kk_now() + DAY);
+	sql(q);
+	before = sql("SELECT COUNT(*) FROM crls");
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(status_crl_issue(ra->status, kk_now(), &c, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_INTERNAL);
+	assert_non_null(strstr(e.detail, "lint: CRL: an entry's revocationDate is after"));
+	assert_null(c.der);
+	assert_int_equal(sql("SELECT COUNT(*) FROM crls"), before);
+	snprintf(q, sizeof(q), "UPDATE certificates SET revoked_at = %lld WHERE "
+	    "status = 'revoked'", (long long)kk_now() - 60);
+	sql(q);
+	assert_int_equal(status_crl_issue(ra->status, kk_now(), &c, &e), 0);
+	assert_int_equal(sql("SELECT COUNT(*) FROM crls"), before + 1);
+	kk_signed_clear(&c);
+	kk_order_clear(&o);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crl_lint),
+		cmocka_unit_test(test_ocsp_lint),
+		cmocka_unit_test(test_ocsp_tbs),
+		cmocka_unit_test(test_publisher_refuses),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
