@@ -1,5 +1,5 @@
-/* Shared between src/ca.c (planning, lint) and src/ca_sign.c (everything the token
- * signs) only. */
+/* Shared between src/ca.c (planning, lint), src/ca_sign.c (everything the token signs)
+ * and src/lint_status.c (the throwaway key that lints CRLs before signing) only. */
 #ifndef KAKUIN_CA_INTERNAL_H
 #define KAKUIN_CA_INTERNAL_H
 
