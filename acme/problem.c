@@ -26,6 +26,9 @@ kk_problem_of(kk_errkind kind, const char **type, int *status)
 		*type = "malformed";
 		*status = 409;
 		break;
+	case KK_ERR_ALREADY_REPLACED:
+		*status = 409;
+		break;
 	case KK_ERR_TOO_LARGE:
 		*type = "malformed";
 		*status = 413;

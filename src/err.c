@@ -57,6 +57,7 @@ kk_err_name(kk_errkind kind)
 		[KK_ERR_TOO_LARGE] = "tooLarge",
 		[KK_ERR_ALREADY_REVOKED] = "alreadyRevoked",
 		[KK_ERR_INVALID_PROFILE] = "invalidProfile",
+		[KK_ERR_ALREADY_REPLACED] = "alreadyReplaced",
 		[KK_ERR_BAD_REVOCATION_REASON] = "badRevocationReason",
 		[KK_ERR_EXTERNAL_ACCOUNT_REQUIRED] = "externalAccountRequired",
 		[KK_ERR_USER_ACTION_REQUIRED] = "userActionRequired",

@@ -89,7 +89,9 @@ ra_replaces(kk_ra *ra, const kk_account *acct, const char *cert_id, char serial[
     kk_err *err)
 {
 	time_t now = kk_now();
+	int64_t other;
 	kk_certrev r;
+	int rc;
 
 	if (cert_id_serial(ra, cert_id, serial, err) != 0 ||
 	    kk_store_cert_revstate(ra->store, serial, &r, err) != 0 ||
@@ -105,5 +107,11 @@ ra_replaces(kk_ra *ra, const kk_account *acct, const char *cert_id, char serial[
 	if (now < r.not_after - (time_t)REPLACE_WINDOW_DAYS * DAY)
 		return kk_err_set(err, KK_ERR_MALFORMED, "\"replaces\": certificate %s may be "
 		    "renewed only in its last %d days (CP 4.7)", serial, REPLACE_WINDOW_DAYS);
+	/* RFC 9773 7.4: one renewal per certificate (an invalid order does not count) */
+	if ((rc = kk_store_order_replacing(ra->store, serial, &other, err)) < 0)
+		return -1;
+	if (rc == 1)
+		return kk_err_set(err, KK_ERR_ALREADY_REPLACED, "certificate %s is already "
+		    "replaced by order %lld", serial, (long long)other);
 	return 0;
 }

@@ -252,3 +252,15 @@ kk_store_revreq_open(kk_store *st, kk_revreq **out, size_t *n, kk_err *err)
 	store_unlock(st);
 	return rc;
 }
+
+int
+kk_store_order_replacing(kk_store *st, const char *serial, int64_t *order_id, kk_err *err)
+{
+	int rc;
+
+	store_lock(st);
+	rc = store_get_int64(st, order_id, err, "SELECT id FROM orders WHERE replaces = ? AND "
+	    "status <> 'invalid' ORDER BY id LIMIT 1", "s", serial);
+	store_unlock(st);
+	return rc;
+}

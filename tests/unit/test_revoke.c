@@ -404,6 +404,10 @@ test_ari_and_replaces(void **state)
 	if (kk_ra_new_order(ra, &a1, p, &o, &e) != 0)
 		fail_msg("replaces: %s", e.detail);
 	kk_order_clear(&o);
+	/* RFC 9773 7.4: a second renewal of the same certificate is alreadyReplaced */
+	assert_int_equal(kk_ra_new_order(ra, &a1, p, &o, &e), -1);
+	assert_int_equal(e.kind, KK_ERR_ALREADY_REPLACED);
+	assert_non_null(strstr(e.detail, "already replaced"));
 	json_decref(p);
 	kk_clock_set(r.not_after + 1);
 	assert_int_equal(kk_ra_renewal_info(ra, id, &start, &end, &e), 0);
