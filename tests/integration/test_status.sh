@@ -27,16 +27,21 @@ base=http://127.0.0.1:$IT_HTTPPORT
 chain=$IT_DATA/ca/chain.pem
 cb=$IT_WORK/certbot
 mkdir -p "$cb"
+# issue CERTNAME NAME: a certbot http-01 certificate for NAME under CERTNAME; prints
+# the path of its cert.pem (certbot's output goes to stderr when it fails)
+issue() {
+	REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
+	    --non-interactive --agree-tos --register-unsafely-without-email \
+	    --server "$IT_DIRURL" --preferred-challenges http \
+	    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
+	    --key-type rsa --rsa-key-size 2048 \
+	    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
+	    --cert-name "$1" -d "$2" >"$cb/$1.log" 2>&1 ||
+	    { cat "$cb/$1.log" >&2; return 1; }
+	echo "$cb/config/live/$1/cert.pem"
+}
 info "certbot certonly status.example.jp"
-REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
-    --non-interactive --agree-tos --register-unsafely-without-email \
-    --server "$IT_DIRURL" --preferred-challenges http \
-    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
-    --key-type rsa --rsa-key-size 2048 \
-    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
-    --cert-name it -d status.example.jp >"$cb/out.log" 2>&1 ||
-    { cat "$cb/out.log"; die "certbot certonly"; }
-leaf=$cb/config/live/it/cert.pem
+leaf=$(issue it status.example.jp) || die "certbot certonly status.example.jp"
 pass "certbot certonly"
 
 text=$(openssl x509 -in "$leaf" -noout -text)
@@ -167,15 +172,7 @@ fi
 
 # ---- a revocation by a person with the CLI, in another process: the publisher notices
 info "kakuin revoke do (another process)"
-REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
-    --non-interactive --agree-tos --register-unsafely-without-email \
-    --server "$IT_DIRURL" --preferred-challenges http \
-    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
-    --key-type rsa --rsa-key-size 2048 \
-    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
-    --cert-name it2 -d status2.example.jp >"$cb/out2.log" 2>&1 ||
-    { cat "$cb/out2.log"; die "certbot certonly 2"; }
-leaf2=$cb/config/live/it2/cert.pem
+leaf2=$(issue it2 status2.example.jp) || die "certbot certonly status2.example.jp"
 check "second certificate: OCSP good" bash -c "openssl ocsp -issuer '$IT_ISSUING' -cert \
     '$leaf2' -url '$base/ocsp' -CAfile '$chain' -no_nonce 2>&1 | grep -q ': good'"
 serial2=$(openssl x509 -in "$leaf2" -noout -serial | sed 's/.*=//' | tr 'A-F' 'a-f')
@@ -194,15 +191,7 @@ check "OCSP reason affiliationChanged" bash -c "openssl ocsp -issuer '$IT_ISSUIN
     '$leaf2' -url '$base/ocsp' -CAfile '$chain' -no_nonce 2>&1 | grep -qi 'affiliationChanged'"
 # ---- the same from the reviewer web UI (headless Chromium): request, then revoke
 info "revocation in the reviewer web UI"
-REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
-    --non-interactive --agree-tos --register-unsafely-without-email \
-    --server "$IT_DIRURL" --preferred-challenges http \
-    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
-    --key-type rsa --rsa-key-size 2048 \
-    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
-    --cert-name it3 -d status3.example.jp >"$cb/out3.log" 2>&1 ||
-    { cat "$cb/out3.log"; die "certbot certonly 3"; }
-leaf3=$cb/config/live/it3/cert.pem
+leaf3=$(issue it3 status3.example.jp) || die "certbot certonly status3.example.jp"
 serial3=$(openssl x509 -in "$leaf3" -noout -serial | sed 's/.*=//' | tr 'A-F' 'a-f')
 KAKUIN_REVIEW_NEW_PASSWORD=reviewer-pw-0123 "$IT_KAKUIN" review user add clerk \
     --role reviewer --data-dir "$IT_DATA" </dev/null >/dev/null || die "review user add"

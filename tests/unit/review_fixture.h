@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "kk_test_sql.h"
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,27 +104,13 @@ test_teardown(void **state)
 static __attribute__((unused)) int64_t
 raw_count(const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t n;
-
-	assert_int_equal(sqlite3_open(F->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return kk_test_sql_int(F->path, sql);
 }
 
 static __attribute__((unused)) void
 raw_exec(const char *sql)
 {
-	sqlite3 *db = NULL;
-
-	assert_int_equal(sqlite3_open(F->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	kk_test_sql_exec(F->path, sql);
 }
 
 static __attribute__((unused)) kk_orgrec

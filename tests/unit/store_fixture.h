@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include "kk_test_sql.h"
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -97,29 +98,17 @@ teardown(void **state)
 static __attribute__((unused)) void
 raw_exec(fixture *f, const char *sql)
 {
-	sqlite3 *db = NULL;
+	char q[1024];
 
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "PRAGMA foreign_keys = OFF; "
-	    "PRAGMA ignore_check_constraints = ON", NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
+	snprintf(q, sizeof(q), "PRAGMA foreign_keys = OFF; PRAGMA ignore_check_constraints = ON; "
+	    "%s", sql);
+	kk_test_sql_exec(f->path, q);
 }
 
 static __attribute__((unused)) int64_t
 raw_count(fixture *f, const char *sql)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *s = NULL;
-	int64_t n;
-
-	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
-	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
-	n = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	sqlite3_close(db);
-	return n;
+	return kk_test_sql_int(f->path, sql);
 }
 
 static __attribute__((unused)) kk_authz_spec

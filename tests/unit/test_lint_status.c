@@ -5,7 +5,7 @@
  * stored (src/crl.c through the RA fixture).
  */
 #include "ra_fixture.h"
-#include <sqlite3.h>
+#include "kk_test_sql.h"
 #include <openssl/ocsp.h>
 #include <openssl/x509v3.h>
 #include "../../src/lint_status.h"
@@ -305,22 +305,17 @@ test_ocsp_tbs(void **state)
 	OCSP_RESPONSE_free(r);
 }
 
-/* SQL straight into the fixture's database; the one integer a query returns, if any. */
-static long long
+/* SQL straight into the fixture's database, and the one integer a query returns. */
+static void
 sql(const char *q)
 {
-	sqlite3 *db = NULL;
-	sqlite3_stmt *st = NULL;
-	long long v = -1;
+	kk_test_sql_exec(cfg.paths.db, q);
+}
 
-	assert_int_equal(sqlite3_open(cfg.paths.db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	assert_int_equal(sqlite3_prepare_v2(db, q, -1, &st, NULL), SQLITE_OK);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+static int64_t
+count(const char *q)
+{
+	return kk_test_sql_int(cfg.paths.db, q);
 }
 
 /* Through the publisher: a revocation dated after thisUpdate (a store out of step with
@@ -334,7 +329,7 @@ test_publisher_refuses(void **state)
 	kk_order o;
 	unsigned char *csr;
 	size_t len;
-	long long before;
+	int64_t before;
 	kk_signed c;
 	kk_err e;
 
@@ -351,18 +346,18 @@ test_publisher_refuses(void **state)
 	snprintf(q, sizeof(q), "UPDATE certificates SET status = 'revoked', revoked_at = %lld, "
 	    "revoked_reason = 1 WHERE status = 'issued'", (long long)kk_now() + DAY);
 	sql(q);
-	before = sql("SELECT COUNT(*) FROM crls");
+	before = count("SELECT COUNT(*) FROM crls");
 	memset(&c, 0, sizeof(c));
 	assert_int_equal(status_crl_issue(ra->status, kk_now(), &c, &e), -1);
 	assert_int_equal(e.kind, KK_ERR_INTERNAL);
 	assert_non_null(strstr(e.detail, "lint: CRL: an entry's revocationDate is after"));
 	assert_null(c.der);
-	assert_int_equal(sql("SELECT COUNT(*) FROM crls"), before);
+	assert_int_equal(count("SELECT COUNT(*) FROM crls"), before);
 	snprintf(q, sizeof(q), "UPDATE certificates SET revoked_at = %lld WHERE "
 	    "status = 'revoked'", (long long)kk_now() - 60);
 	sql(q);
 	assert_int_equal(status_crl_issue(ra->status, kk_now(), &c, &e), 0);
-	assert_int_equal(sql("SELECT COUNT(*) FROM crls"), before + 1);
+	assert_int_equal(count("SELECT COUNT(*) FROM crls"), before + 1);
 	kk_signed_clear(&c);
 	kk_order_clear(&o);
 }

@@ -7,7 +7,7 @@
  * into the database (the revocation module comes separately).
  */
 #include "ra_fixture.h"
-#include <sqlite3.h>
+#include "kk_test_sql.h"
 #include <openssl/ocsp.h>
 #include "../../src/status_internal.h"
 #include "wfe.h"
@@ -53,14 +53,7 @@ issue(const char *name, char out[41], X509 **x)
 static void
 sql(const char *q)
 {
-	sqlite3 *db = NULL;
-	char *msg = NULL;
-
-	assert_int_equal(sqlite3_open(cfg.paths.db, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 5000);
-	if (sqlite3_exec(db, q, NULL, NULL, &msg) != SQLITE_OK)
-		fail_msg("%s: %s", q, msg);
-	sqlite3_close(db);
+	kk_test_sql_exec(cfg.paths.db, q);
 }
 
 static int
