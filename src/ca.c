@@ -12,6 +12,7 @@
 #include "kakuin/ca.h"
 #include "kakuin/util.h"
 #include "ca_internal.h"
+#include "lint_cert.h"
 
 #define PEM_MAX (1024 * 1024)
 
@@ -41,17 +42,6 @@ out:
 	return rc;
 }
 
-static int
-asn1_time_to_time_t(const ASN1_TIME *t, time_t *out)
-{
-	struct tm tm;
-
-	if (ASN1_TIME_to_tm(t, &tm) != 1)
-		return -1;
-	*out = timegm(&tm);
-	return 0;
-}
-
 /* The first certificate of chain.pem is the issuing CA's (issuing then root), so the
  * chain served with every certificate is the one this CA signs under. */
 static int
@@ -66,7 +56,7 @@ issuing_from_chain(kk_ca *ca, const char *path, kk_err *err)
 		kk_err_append_openssl(err);
 		goto out;
 	}
-	if (asn1_time_to_time_t(X509_get0_notAfter(ca->issuing), &ca->issuing_not_after) != 0) {
+	if (lint_asn1_time(X509_get0_notAfter(ca->issuing), &ca->issuing_not_after) != 0) {
 		kk_err_set(err, KK_ERR_INTERNAL, "%s: bad notAfter", path);
 		goto out;
 	}
@@ -310,229 +300,6 @@ set_serial(X509 *x, const char *hex, kk_err *err)
 	return rc;
 }
 
-/* One failed profile rule: the TBS must not be signed. */
-static int
-lint_fail(kk_err *err, const char *rule)
-{
-	return kk_err_set(err, KK_ERR_INTERNAL, "lint: %s (CP table 7.1-1)", rule);
-}
-
-/* 1 if the name has exactly one attribute nid and it equals want. */
-static int
-name_has(const X509_NAME *n, int nid, const char *want)
-{
-	int i = X509_NAME_get_index_by_NID(n, nid, -1);
-	const ASN1_STRING *v;
-
-	if (i < 0 || X509_NAME_get_index_by_NID(n, nid, i) >= 0)
-		return 0;
-	v = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(n, i));
-	return want == NULL ? ASN1_STRING_length(v) > 0 :
-	    (size_t)ASN1_STRING_length(v) == strlen(want) &&
-	    memcmp(ASN1_STRING_get0_data(v), want, strlen(want)) == 0;
-}
-
-static int
-ia5_equals(const ASN1_IA5STRING *s, const char *want)
-{
-	return (size_t)ASN1_STRING_length(s) == strlen(want) &&
-	    memcmp(ASN1_STRING_get0_data(s), want, strlen(want)) == 0;
-}
-
-/* Each extension of the table exactly once with its criticality, nothing else. */
-static int
-lint_extension_set(X509 *c, kk_err *err)
-{
-	static const struct {
-		int nid, critical;
-	} want[] = {
-		{ NID_key_usage, 1 }, { NID_ext_key_usage, 0 }, { NID_subject_alt_name, 0 },
-		{ NID_certificate_policies, 0 }, { NID_crl_distribution_points, 0 },
-		{ NID_info_access, 0 }, { NID_authority_key_identifier, 0 },
-		{ NID_subject_key_identifier, 0 },
-	};
-	size_t i;
-	int at;
-
-	if (X509_get_ext_count(c) != (int)(sizeof(want) / sizeof(want[0])))
-		return lint_fail(err, "unexpected extension count");
-	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
-		if ((at = X509_get_ext_by_NID(c, want[i].nid, -1)) < 0 ||
-		    X509_get_ext_by_NID(c, want[i].nid, at) >= 0)
-			return lint_fail(err, "a required extension is missing or repeated");
-		if (X509_EXTENSION_get_critical(X509_get_ext(c, at)) != want[i].critical)
-			return lint_fail(err, "wrong extension criticality");
-	}
-	return 0;
-}
-
-/* subjectAltName == names, in order, dNSName only. */
-static int
-lint_san(X509 *c, const char *const *names, size_t n, kk_err *err)
-{
-	GENERAL_NAMES *gens = X509_get_ext_d2i(c, NID_subject_alt_name, NULL, NULL);
-	GENERAL_NAME *g;
-	size_t i;
-	int rc = -1;
-
-	if (gens == NULL || (size_t)sk_GENERAL_NAME_num(gens) != n) {
-		lint_fail(err, "subjectAltName does not list the order names");
-		goto out;
-	}
-	for (i = 0; i < n; i++) {
-		g = sk_GENERAL_NAME_value(gens, (int)i);
-		if (g->type != GEN_DNS || !ia5_equals(g->d.dNSName, names[i])) {
-			lint_fail(err, "subjectAltName does not list the order names");
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	GENERAL_NAMES_free(gens);
-	return rc;
-}
-
-/* Policy OIDs in policy order; the first carries exactly the CPS URI qualifier. */
-static int
-lint_policies(X509 *c, const kk_policy *pol, kk_err *err)
-{
-	CERTIFICATEPOLICIES *pols = X509_get_ext_d2i(c, NID_certificate_policies, NULL, NULL);
-	POLICYINFO *pi;
-	POLICYQUALINFO *q;
-	char oid[80];
-	size_t i;
-	int ok = pols != NULL && (size_t)sk_POLICYINFO_num(pols) == pol->n_policy_oids;
-
-	for (i = 0; ok && i < pol->n_policy_oids; i++) {
-		pi = sk_POLICYINFO_value(pols, (int)i);
-		OBJ_obj2txt(oid, sizeof(oid), pi->policyid, 1);
-		/* sk_*_num(NULL) is -1: no qualifiers is an absent sequence */
-		ok = strcmp(oid, pol->policy_oids[i]) == 0 &&
-		    (pi->qualifiers == NULL ? 0 : sk_POLICYQUALINFO_num(pi->qualifiers)) ==
-		    (i == 0 ? 1 : 0);
-		if (ok && i == 0) {
-			q = sk_POLICYQUALINFO_value(pi->qualifiers, 0);
-			ok = OBJ_obj2nid(q->pqualid) == NID_id_qt_cps &&
-			    ia5_equals(q->d.cpsuri, pol->cps_uri);
-		}
-	}
-	CERTIFICATEPOLICIES_free(pols);
-	return ok ? 0 : lint_fail(err, "certificatePolicies do not match the policy");
-}
-
-/* CRL DP: one fullName URI; AIA: one OCSP URI (CP table 7.1-1). */
-static int
-lint_urls(X509 *c, const kk_policy *pol, kk_err *err)
-{
-	CRL_DIST_POINTS *dps = X509_get_ext_d2i(c, NID_crl_distribution_points, NULL, NULL);
-	AUTHORITY_INFO_ACCESS *aia = X509_get_ext_d2i(c, NID_info_access, NULL, NULL);
-	DIST_POINT *dp;
-	GENERAL_NAME *g;
-	ACCESS_DESCRIPTION *ad;
-	int ok;
-
-	ok = dps != NULL && sk_DIST_POINT_num(dps) == 1;
-	if (ok) {
-		dp = sk_DIST_POINT_value(dps, 0);
-		ok = dp->distpoint != NULL && dp->distpoint->type == 0 &&
-		    sk_GENERAL_NAME_num(dp->distpoint->name.fullname) == 1;
-	}
-	if (ok) {
-		g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname, 0);
-		ok = g->type == GEN_URI && ia5_equals(g->d.uniformResourceIdentifier, pol->crl_url);
-	}
-	ok = ok && aia != NULL && sk_ACCESS_DESCRIPTION_num(aia) == 1;
-	if (ok) {
-		ad = sk_ACCESS_DESCRIPTION_value(aia, 0);
-		ok = OBJ_obj2nid(ad->method) == NID_ad_OCSP && ad->location->type == GEN_URI &&
-		    ia5_equals(ad->location->d.uniformResourceIdentifier, pol->ocsp_url);
-	}
-	CRL_DIST_POINTS_free(dps);
-	AUTHORITY_INFO_ACCESS_free(aia);
-	return ok ? 0 : lint_fail(err, "CRL distribution point or OCSP URL wrong");
-}
-
-/* AKI == issuer's SKI; SKI == SHA-1 of the subject public key (RFC 5280 4.2.1.2 (1)). */
-static int
-lint_key_ids(X509 *c, X509 *issuing, kk_err *err)
-{
-	const ASN1_OCTET_STRING *aki = X509_get0_authority_key_id(c);
-	const ASN1_OCTET_STRING *iski = X509_get0_subject_key_id(issuing);
-	const ASN1_OCTET_STRING *ski = X509_get0_subject_key_id(c);
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-
-	if (aki == NULL || iski == NULL || ASN1_OCTET_STRING_cmp(aki, iski) != 0)
-		return lint_fail(err, "authorityKeyIdentifier is not the issuer's key id");
-	if (ski == NULL || X509_pubkey_digest(c, EVP_sha1(), md, &mdlen) != 1 || mdlen != 20 ||
-	    ASN1_STRING_length(ski) != 20 || memcmp(ASN1_STRING_get0_data(ski), md, 20) != 0)
-		return lint_fail(err, "subjectKeyIdentifier is not the SHA-1 of the key");
-	return 0;
-}
-
-/* The basic fields of CP table 7.1-1; the validity limit is the policy's for the
- * certificate's own notBefore. */
-static int
-lint_fields(kk_ca *ca, X509 *c, const char *cn, time_t nb, kk_err *err)
-{
-	const ASN1_INTEGER *sn = X509_get0_serialNumber(c);
-	const X509_NAME *subj = X509_get_subject_name(c);
-	EVP_PKEY *pk = X509_get0_pubkey(c);
-	time_t cnb, cna;
-
-	if (X509_get_version(c) != X509_VERSION_3)
-		return lint_fail(err, "not version 3");
-	if (sn->type != V_ASN1_INTEGER || sn->length != ca->pol.serial_bytes ||
-	    sn->data[0] == 0 || (sn->data[0] & 0x80) != 0)
-		return lint_fail(err, "serial is not a positive integer of serial_bytes octets");
-	if (X509_get_signature_nid(c) != NID_sha256WithRSAEncryption)
-		return lint_fail(err, "signature algorithm is not sha256WithRSAEncryption");
-	if (X509_NAME_cmp(X509_get_issuer_name(c), X509_get_subject_name(ca->issuing)) != 0)
-		return lint_fail(err, "issuer is not the issuing CA's subject");
-	if (!name_has(subj, NID_countryName, ca->pol.subject_country) ||
-	    !name_has(subj, NID_stateOrProvinceName, NULL) ||
-	    !name_has(subj, NID_localityName, NULL) ||
-	    !name_has(subj, NID_organizationName, NULL) ||
-	    !name_has(subj, NID_commonName, cn))
-		return lint_fail(err, "subject C/ST/L/O/CN missing or wrong");
-	if (asn1_time_to_time_t(X509_get0_notBefore(c), &cnb) != 0 ||
-	    asn1_time_to_time_t(X509_get0_notAfter(c), &cna) != 0 || cnb != nb || cna < cnb ||
-	    cna - cnb + 1 > (time_t)kk_policy_validity_days(&ca->pol, cnb) * 86400 ||
-	    cna > ca->issuing_not_after)
-		return lint_fail(err, "validity exceeds the maximum (BR 6.3.2)");
-	if (pk == NULL || EVP_PKEY_get_base_id(pk) != EVP_PKEY_RSA ||
-	    EVP_PKEY_get_bits(pk) < ca->pol.rsa_min_bits)
-		return lint_fail(err, "subject key is not RSA of the minimum size (CP 6.1.5)");
-	if (X509_get_key_usage(c) != (KU_DIGITAL_SIGNATURE | KU_KEY_ENCIPHERMENT) ||
-	    X509_get_extended_key_usage(c) != XKU_SSL_SERVER)
-		return lint_fail(err, "keyUsage or extendedKeyUsage wrong");
-	return 0;
-}
-
-/* Parses the throwaway-signed certificate DER and checks it against the profile. */
-static int
-lint(kk_ca *ca, const unsigned char *der, long len, const char *const *names, size_t n,
-    time_t nb, kk_err *err)
-{
-	const unsigned char *p = der;
-	X509 *c = NULL;
-	int rc = -1;
-
-	if ((c = d2i_X509(NULL, &p, len)) == NULL || p != der + len) {
-		kk_err_set(err, KK_ERR_INTERNAL, "lint: the certificate does not parse");
-		goto out;
-	}
-	if (lint_fields(ca, c, names[0], nb, err) != 0 ||
-	    lint_extension_set(c, err) != 0 || lint_san(c, names, n, err) != 0 ||
-	    lint_policies(c, &ca->pol, err) != 0 || lint_urls(c, &ca->pol, err) != 0 ||
-	    lint_key_ids(c, ca->issuing, err) != 0)
-		goto out;
-	rc = 0;
-out:
-	X509_free(c);
-	return rc;
-}
-
 /* The tbsCertificate TLV inside Certificate DER (RFC 5280 4.1). Borrowed from der. */
 static int
 tbs_of(const unsigned char *der, long len, const unsigned char **tbs, size_t *tbs_len)
@@ -580,6 +347,7 @@ kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *co
 	size_t n = 0;
 	int days = kk_policy_validity_days(&ca->pol, now), len, rc = -1;
 	time_t na = 0;
+	kk_lint_ctx lint_ctx;
 
 	if (n_names == 0)
 		return kk_err_set(err, KK_ERR_INTERNAL, "no names to certify");
@@ -606,7 +374,14 @@ kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *co
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode the certificate");
 		goto out;
 	}
-	if (lint(ca, der, len, names, n_names, now, err) != 0)
+	lint_ctx.pol = &ca->pol;
+	lint_ctx.issuing = ca->issuing;
+	lint_ctx.issuing_not_after = ca->issuing_not_after;
+	lint_ctx.names = names;
+	lint_ctx.n_names = n_names;
+	lint_ctx.not_before = now;
+	lint_ctx.kind = KK_LINT_PLAIN;
+	if (lint_cert(&lint_ctx, der, len, err) != 0)
 		goto out;
 	/* the TBS bytes exactly as parsed and linted */
 	if (tbs_of(der, len, &tbs, &n) != 0 || (*tbs_der = kk_malloc(n)) == NULL) {

@@ -279,7 +279,8 @@ kk_policy_load(const char *path, kk_policy *out, kk_err *err)
 	}
 	if (load_hierarchy(root, out, err) != 0 || load_profile(root, out, err) != 0 ||
 	    load_validation(root, out, err) != 0 || load_directory(root, out, err) != 0 ||
-	    load_ov(root, out, err) != 0 || load_dev_org(root, out, err) != 0)
+	    load_ov(root, out, err) != 0 || load_dev_org(root, out, err) != 0 ||
+	    policy_load_ct(root, out, err) != 0)
 		goto out;
 	rc = 0;
 out:

@@ -8,4 +8,7 @@
 /* Loads validation.methods (the BR 3.2.2.4 table) into p. */
 int policy_load_methods(json_t *validation, kk_policy *p, kk_err *err);
 
+/* Loads ct (Certificate Transparency: logs, SCTs required, failure handling) into p. */
+int policy_load_ct(json_t *root, kk_policy *p, kk_err *err);
+
 #endif

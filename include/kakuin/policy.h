@@ -52,6 +52,33 @@ typedef struct kk_cert_profile {
 	int validity_days;    /* 0 = the CP/BR maximum; else the shorter of the two */
 } kk_cert_profile;
 
+/* Certificate Transparency (RFC 6962; CP table 7.1-1 SignedCertificateTimestampList).
+ * One log of policy ct.logs, as in a CT log list (log_list.json v3). */
+#define KK_CT_MAX_LOGS 8
+typedef struct kk_ct_log {
+	char name[96];            /* "Google 'Argon2027h1'" */
+	char operator_name[96];   /* SCTs must come from ct.min_operators distinct operators */
+	char url[256];            /* base URL; "ct/v1/add-pre-chain" is appended */
+	unsigned char key[512];   /* DER SubjectPublicKeyInfo (ECDSA P-256 or RSA) */
+	size_t key_len;
+	unsigned char log_id[32]; /* SHA-256 of key (RFC 6962 3.2) */
+	time_t not_after_start;   /* temporal shard: accepts certificates whose notAfter is */
+	time_t not_after_end;     /* in [start, end); both 0 = any */
+} kk_ct_log;
+
+typedef struct kk_ct_policy {
+	int enabled;              /* production mode (ov.mode "production") */
+	int dev_enabled;          /* serve --dev / ov.mode "dev" */
+	int min_scts;             /* verified SCTs required in the certificate, >= 1 */
+	int min_operators;        /* distinct log operators among them, >= 1 */
+	int timeout_seconds;      /* per submission (connect + answer) */
+	int wait;                 /* too few SCTs: 1 = the order stays processing and is
+	                           * retried (Retry-After) until max_wait_seconds; 0 = fail */
+	int max_wait_seconds;
+	kk_ct_log logs[KK_CT_MAX_LOGS];
+	size_t n_logs;
+} kk_ct_policy;
+
 typedef struct kk_policy {
 	/* CA hierarchy (kakuin init) */
 	kk_dn root_dn;
@@ -107,6 +134,9 @@ typedef struct kk_policy {
 	char dev_org_unit[128];
 	char dev_org_locality[128];
 	char dev_org_state[128];
+
+	/* Certificate Transparency */
+	kk_ct_policy ct;
 } kk_policy;
 
 /* Loads and checks a policy file. path NULL = $KAKUIN_POLICY or the compiled-in default. */
@@ -123,6 +153,9 @@ const kk_method *kk_policy_method(const kk_policy *p, const char *challenge_type
  * before the method's sunset (BR 3.2.2.4); for wildcard names the method must allow them. */
 int kk_policy_challenge_usable(const kk_policy *p, const char *challenge_type, int wildcard,
     time_t t);
+/* 1 if certificates are logged (precertificate + embedded SCTs): ct.enabled in
+ * production, ct.dev_enabled in dev mode. */
+int kk_policy_ct_on(const kk_policy *p);
 /* Replaces the CRL and OCSP URLs with ones under base (dev mode, --public-base-url). */
 void kk_policy_set_public_base(kk_policy *p, const char *base);
 
