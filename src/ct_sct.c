@@ -228,12 +228,16 @@ static const char *
 sct_b64(const json_t *o, const char *key, unsigned char **out, size_t *len)
 {
 	const char *s = json_string_value(json_object_get(o, key));
-	size_t n;
+	size_t n, pad;
 	int got;
 
 	*out = NULL;
-	if (s == NULL || (n = strlen(s)) % 4 != 0 || strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "abcdefghijklmnopqrstuvwxyz0123456789+/=") != n || strcspn(s, "=") < n - 2)
+	if (s == NULL)
+		return "SCT field is not base64";
+	n = strlen(s);
+	pad = n - strcspn(s, "=");	/* '=' only as the last one or two characters */
+	if (n % 4 != 0 || pad > 2 || strspn(s + n - pad, "=") != pad || strspn(s,
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/") != n - pad)
 		return "SCT field is not base64";
 	if ((*out = kk_malloc(n / 4 * 3 + 1)) == NULL)
 		return "out of memory";
@@ -244,7 +248,7 @@ sct_b64(const json_t *o, const char *key, unsigned char **out, size_t *len)
 		return "SCT field is not base64";
 	}
 	/* EVP_DecodeBlock counts the padding as zero octets */
-	*len = (size_t)got - (n > 0 && s[n - 1] == '=') - (n > 1 && s[n - 2] == '=');
+	*len = (size_t)got - pad;
 	return NULL;
 }
 

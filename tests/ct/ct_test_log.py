@@ -46,6 +46,52 @@ def tls_opaque(data, length_bytes):
     return len(data).to_bytes(length_bytes, "big") + data
 
 
+POISON_OID_DER = bytes.fromhex("060a2b06010401d679020403")  # 1.3.6.1.4.1.11129.2.4.3
+
+
+def der_read(buf, pos):
+    """(tag, start of contents, end of contents) of the DER element at pos."""
+    tag, n = buf[pos], buf[pos + 1]
+    pos += 2
+    if n & 0x80:
+        k = n & 0x7f
+        n = int.from_bytes(buf[pos:pos + k], "big")
+        pos += k
+    return tag, pos, pos + n
+
+
+def der_wrap(tag, contents):
+    n = len(contents)
+    if n < 0x80:
+        return bytes([tag, n]) + contents
+    ln = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([tag, 0x80 | len(ln)]) + ln + contents
+
+
+def tbs_without_poison(tbs):
+    """The TBSCertificate with the poison extension removed (RFC 6962 3.2). cryptography's
+    tbs_precertificate_bytes only removes an SCT list, so this walks the DER by hand."""
+    _, start, end = der_read(tbs, 0)
+    out, pos = b"", start
+    while pos < end:
+        tag, cstart, cend = der_read(tbs, pos)
+        if tag != 0xa3:  # extensions [3] EXPLICIT Extensions
+            out += tbs[pos:cend]
+            pos = cend
+            continue
+        _, estart, eend = der_read(tbs, cstart)
+        kept, epos = b"", estart
+        while epos < eend:
+            _, xstart, xend = der_read(tbs, epos)
+            if not tbs[xstart:xend].startswith(POISON_OID_DER):
+                kept += tbs[epos:xend]
+            epos = xend
+        if kept:
+            out += der_wrap(0xa3, der_wrap(0x30, kept))
+        pos = cend
+    return der_wrap(0x30, out)
+
+
 def verify_signed_by(cert, issuer):
     """Raises Refused unless issuer's key made cert's signature."""
     key = issuer.public_key()
@@ -134,7 +180,7 @@ class Log:
                 serialization.Encoding.DER,
                 serialization.PublicFormat.SubjectPublicKeyInfo)).digest()
             entry = struct.pack(">H", 1) + issuer_key_hash + \
-                tls_opaque(certs[0].tbs_precertificate_bytes, 3)
+                tls_opaque(tbs_without_poison(certs[0].tbs_certificate_bytes), 3)
         else:
             entry = struct.pack(">H", 0) + tls_opaque(
                 certs[0].public_bytes(serialization.Encoding.DER), 3)
