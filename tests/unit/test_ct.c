@@ -95,12 +95,15 @@ make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, long days
     int poison)
 {
 	X509 *x = X509_new();
+	BIGNUM *bn = NULL;
 	unsigned char serial[12];
 
 	assert_int_equal(kk_random(serial, sizeof(serial)), 0);
 	serial[0] &= 0x7f;
 	X509_set_version(x, X509_VERSION_3);
-	BN_to_ASN1_INTEGER(BN_bin2bn(serial, sizeof(serial), NULL), X509_get_serialNumber(x));
+	assert_non_null(bn = BN_bin2bn(serial, sizeof(serial), NULL));
+	assert_non_null(BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x)));
+	BN_free(bn);
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "CN", MBSTRING_UTF8,
 	    (const unsigned char *)cn, -1, -1, 0);
 	X509_set_issuer_name(x, X509_get_subject_name(issuer != NULL ? issuer : x));
@@ -462,6 +465,13 @@ test_verify_tampered(void **state)
 	X509_free(fin);
 
 	list[len - 1] ^= 0x01;
+	list[1] ^= 0x01;	/* the list's length no longer matches */
+	fin = make_final(pre, list, len);
+	assert_int_equal(kk_ct_verify_cert(&ct, fin, ca, &n_valid, &n_ops, &err), -1);
+	assert_non_null(strstr(err.detail, "malformed SCT list"));
+	X509_free(fin);
+
+	list[1] ^= 0x01;
 	fin = make_final(pre, list, len);
 	ct.n_logs = 1;
 	assert_int_equal(kk_ct_verify_cert(&ct, fin, ca, &n_valid, &n_ops, &err), -1);
@@ -666,6 +676,49 @@ test_input_checks(void **state)
 	X509_free(pre);
 }
 
+/* Every allocation through the kk_malloc seam may fail: collect and verify fail cleanly
+ * (ASan finds leaks) until there is enough memory, then succeed. */
+static void
+test_alloc_failures(void **state)
+{
+	X509 *pre = make_cert("test.example", leaf_key, ca, ca_key, 90, 1), *fin = NULL;
+	unsigned char *list = NULL;
+	kk_ct_policy ct;
+	kk_err err;
+	size_t len;
+	long n;
+	int rv = -1, n_valid, n_ops;
+
+	(void)state;
+	modes("ok", "ok");
+	pol_init(&ct, 2, 2, 10);
+	pol_add(&ct, &logs[0], "A 'log'", "OpA");
+	pol_add(&ct, &logs[1], "B 'log'", "OpB");
+	for (n = 0; rv != 0 && n < 50; n++) {
+		kk_err_clear(&err);
+		kk_alloc_fail_after(n);
+		rv = collect(&ct, pre, &list, &len, &err);
+		kk_alloc_fail_after(-1);
+		if (rv != 0) {
+			assert_null(list);
+			assert_int_not_equal(err.detail[0], '\0');
+		}
+	}
+	assert_int_equal(rv, 0);
+	assert_true(n > 1);
+	fin = make_final(pre, list, len);
+	for (rv = -1, n = 0; rv != 0 && n < 50; n++) {
+		kk_alloc_fail_after(n);
+		rv = kk_ct_verify_cert(&ct, fin, ca, &n_valid, &n_ops, &err);
+		kk_alloc_fail_after(-1);
+	}
+	assert_int_equal(rv, 0);
+	assert_int_equal(n_valid, 2);
+	X509_free(fin);
+	X509_free(pre);
+	free(list);
+}
+
 int
 main(void)
 {
@@ -679,6 +732,7 @@ main(void)
 		cmocka_unit_test(test_slow),
 		cmocka_unit_test(test_temporal),
 		cmocka_unit_test(test_input_checks),
+		cmocka_unit_test(test_alloc_failures),
 	};
 
 	return cmocka_run_group_tests(tests, fixture_start, fixture_stop);
