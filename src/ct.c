@@ -12,16 +12,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <curl/curl.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
-#include "kakuin/clock.h"
 #include "kakuin/ct.h"
 #include "kakuin/util.h"
 #include "ct_internal.h"
-#include "lint_cert.h"
 
 #define CT_MAX_ANSWER	(64 * 1024)	/* an SCT answer is ~200 bytes */
 #define CT_MAX_CHAIN	8		/* precertificate + CA certificates sent */
@@ -217,7 +216,8 @@ ct_sub_judge(ct_sub *s, const ct_entry *e)
 	long status = 0;
 
 	if (!s->done || s->rc != CURLE_OK) {
-		snprintf(s->why, sizeof(s->why), "%.150s", s->too_large ? "answer larger than 64 KiB" :
+		snprintf(s->why, sizeof(s->why), "%.150s", !s->done ? "no answer" :
+		    s->too_large ? "answer larger than 64 KiB" :
 		    s->curl_err[0] != '\0' ? s->curl_err : curl_easy_strerror(s->rc));
 		return;
 	}
@@ -297,9 +297,9 @@ ct_enough(const kk_ct_policy *ct, const ct_sub *subs, size_t n, kk_err *err)
 	return kk_err_set(err, KK_ERR_INTERNAL, "%s", detail);
 }
 
-/* The logs whose temporal interval [start, end) holds not_after (RFC 6962 shards). */
+/* The logs whose temporal interval [start, end) holds not_after (log list v3 shards). */
 static size_t
-ct_pick(const kk_ct_policy *ct, time_t not_after, ct_sub *subs)
+ct_pick(const kk_ct_policy *ct, const ASN1_TIME *not_after, ct_sub *subs)
 {
 	const kk_ct_log *l;
 	size_t i, n = 0;
@@ -307,10 +307,24 @@ ct_pick(const kk_ct_policy *ct, time_t not_after, ct_sub *subs)
 	for (i = 0; i < ct->n_logs; i++) {
 		l = &ct->logs[i];
 		if ((l->not_after_start == 0 && l->not_after_end == 0) ||
-		    (not_after >= l->not_after_start && not_after < l->not_after_end))
+		    (ASN1_TIME_cmp_time_t(not_after, l->not_after_start) >= 0 &&
+		    ASN1_TIME_cmp_time_t(not_after, l->not_after_end) == -1))
 			subs[n++].log = l;
 	}
 	return n;
+}
+
+/* No log takes the precertificate: name its notAfter. */
+static int
+ct_no_log(const ASN1_TIME *not_after, kk_err *err)
+{
+	char when[32] = "?";
+	struct tm tm;
+
+	if (ASN1_TIME_to_tm(not_after, &tm) == 1)
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return kk_err_set(err, KK_ERR_INTERNAL, "CT: no log of the policy takes notAfter %s",
+	    when);
 }
 
 int
@@ -324,26 +338,22 @@ kk_ct_collect(const kk_ct_policy *ct, const unsigned char *precert, size_t prece
 	ct_entry e = { { 0 }, NULL, 0 };
 	CURLM *m = NULL;
 	X509 *x = NULL;
-	char *body = NULL, when[21];
-	time_t not_after;
+	char *body = NULL;
 	size_t i, n = 0;
 	int rv = -1;
 
 	*sct_list = NULL;
 	*sct_len = 0;
 	memset(subs, 0, sizeof(subs));
-	if ((x = d2i_X509(NULL, &p, (long)precert_len)) == NULL || p != precert + precert_len ||
-	    lint_asn1_time(X509_get0_notAfter(x), &not_after) != 0) {
+	if ((x = d2i_X509(NULL, &p, (long)precert_len)) == NULL || p != precert + precert_len) {
 		kk_err_set(err, KK_ERR_INTERNAL, "CT: the precertificate does not parse");
 		goto out;
 	}
 	if (ct_entry_init(&e, x, issuer, NID_ct_precert_poison, err) != 0 ||
 	    (body = ct_request(precert, precert_len, issuer, chain_pem, err)) == NULL)
 		goto out;
-	if ((n = ct_pick(ct, not_after, subs)) == 0) {
-		kk_time_format(not_after, when);
-		kk_err_set(err, KK_ERR_INTERNAL, "CT: no log of the policy takes notAfter %s",
-		    when);
+	if ((n = ct_pick(ct, X509_get0_notAfter(x), subs)) == 0) {
+		ct_no_log(X509_get0_notAfter(x), err);
 		goto out;
 	}
 	pthread_once(&ct_once, ct_global_init);
