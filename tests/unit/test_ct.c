@@ -304,6 +304,15 @@ pol_add(kk_ct_policy *ct, const test_log *l, const char *name, const char *op)
 	pol_add_at(ct, l, l->port, name, op, 0, 0);
 }
 
+/* Logs A and B of operators OpA and OpB. */
+static void
+pol_ab(kk_ct_policy *ct, int min_scts, int min_operators, int timeout)
+{
+	pol_init(ct, min_scts, min_operators, timeout);
+	pol_add(ct, &logs[0], "A 'log'", "OpA");
+	pol_add(ct, &logs[1], "B 'log'", "OpB");
+}
+
 static int
 collect(const kk_ct_policy *ct, X509 *pre, unsigned char **list, size_t *len, kk_err *err)
 {
@@ -394,6 +403,18 @@ py_verify(X509 *x, int min)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
+/* kk_ct_verify_cert refuses x with a detail containing want. */
+static void
+expect_unverified(const kk_ct_policy *ct, X509 *x, X509 *issuer, const char *want)
+{
+	kk_err err = { 0 };
+	int n_valid, n_ops;
+
+	assert_int_equal(kk_ct_verify_cert(ct, x, issuer, &n_valid, &n_ops, &err), -1);
+	if (strstr(err.detail, want) == NULL)
+		fail_msg("detail \"%s\" lacks \"%s\"", err.detail, want);
+}
+
 static void
 modes(const char *a, const char *b)
 {
@@ -415,9 +436,7 @@ test_two_logs(void **state)
 
 	(void)state;
 	modes("ok", "ok");
-	pol_init(&ct, 2, 2, 10);
-	pol_add(&ct, &logs[0], "A 'log'", "OpA");
-	pol_add(&ct, &logs[1], "B 'log'", "OpB");
+	pol_ab(&ct, 2, 2, 10);
 	assert_int_equal(collect(&ct, pre, &list, &len, &err), 0);
 	assert_int_equal((size_t)(list[0] << 8 | list[1]), len - 2);
 	assert_int_equal(ossl_valid(list, len, pre), 2);
@@ -429,17 +448,16 @@ test_two_logs(void **state)
 	assert_int_equal(n_ops, 2);
 	assert_int_equal(py_verify(fin, 2), 0);
 	/* the SCTs are for this certificate only: not for the issuer's other keys */
-	assert_int_equal(kk_ct_verify_cert(&ct, fin, root, &n_valid, &n_ops, &err), -1);
-	assert_non_null(strstr(err.detail, "does not verify"));
+	expect_unverified(&ct, fin, root, "does not verify");
 	/* a precertificate has no SCT list */
-	assert_int_equal(kk_ct_verify_cert(&ct, pre, ca, &n_valid, &n_ops, &err), -1);
-	assert_non_null(strstr(err.detail, "no SCT list"));
+	expect_unverified(&ct, pre, ca, "no SCT list");
 	X509_free(fin);
 	X509_free(pre);
 	free(list);
 }
 
-/* A flipped signature byte, or an SCT of a log the policy does not know, fails. */
+/* A flipped signature byte, a bad list length or an SCT of a log the policy does not
+ * know fails. */
 static void
 test_verify_tampered(void **state)
 {
@@ -448,34 +466,28 @@ test_verify_tampered(void **state)
 	X509 *pre = make_cert("test.example", leaf_key, ca, ca_key, 90, 1), *fin = NULL;
 	unsigned char *list = NULL;
 	size_t len = 0;
-	int n_valid, n_ops;
 
 	(void)state;
 	modes("ok", "ok");
-	pol_init(&ct, 2, 2, 10);
-	pol_add(&ct, &logs[0], "A 'log'", "OpA");
-	pol_add(&ct, &logs[1], "B 'log'", "OpB");
+	pol_ab(&ct, 2, 2, 10);
 	assert_int_equal(collect(&ct, pre, &list, &len, &err), 0);
 	list[len - 1] ^= 0x01;	/* the last octet of the second SCT's signature */
 	fin = make_final(pre, list, len);
 	assert_int_equal(ossl_valid(list, len, fin), 1);
-	assert_int_equal(kk_ct_verify_cert(&ct, fin, ca, &n_valid, &n_ops, &err), -1);
-	assert_non_null(strstr(err.detail, "SCT 2 (B 'log'): SCT signature does not verify"));
+	expect_unverified(&ct, fin, ca, "SCT 2 (B 'log'): SCT signature does not verify");
 	assert_int_equal(py_verify(fin, 2), 1);
 	X509_free(fin);
 
 	list[len - 1] ^= 0x01;
 	list[1] ^= 0x01;	/* the list's length no longer matches */
 	fin = make_final(pre, list, len);
-	assert_int_equal(kk_ct_verify_cert(&ct, fin, ca, &n_valid, &n_ops, &err), -1);
-	assert_non_null(strstr(err.detail, "malformed SCT list"));
+	expect_unverified(&ct, fin, ca, "malformed SCT list");
 	X509_free(fin);
 
 	list[1] ^= 0x01;
 	fin = make_final(pre, list, len);
 	ct.n_logs = 1;
-	assert_int_equal(kk_ct_verify_cert(&ct, fin, ca, &n_valid, &n_ops, &err), -1);
-	assert_non_null(strstr(err.detail, "SCT 2: unknown log ID"));
+	expect_unverified(&ct, fin, ca, "SCT 2: unknown log ID");
 	X509_free(fin);
 	X509_free(pre);
 	free(list);
@@ -508,9 +520,7 @@ test_log_down(void **state)
 	pol_add(&ct, &logs[1], "B 'log'", "OpB");
 	expect_refused(&ct, "CT: 0 of 1 required SCTs (0 of 1 operators): B 'log': HTTP 503: "
 	    "log is down");
-	pol_init(&ct, 2, 1, 10);
-	pol_add(&ct, &logs[0], "A 'log'", "OpA");
-	pol_add(&ct, &logs[1], "B 'log'", "OpB");
+	pol_ab(&ct, 2, 1, 10);
 	expect_refused(&ct, "CT: 1 of 2 required SCTs (1 of 1 operators): B 'log': HTTP 503");
 }
 
@@ -564,9 +574,7 @@ test_bad_answers(void **state)
 	size_t i, len;
 
 	(void)state;
-	pol_init(&ct, 2, 2, 10);
-	pol_add(&ct, &logs[0], "A 'log'", "OpA");
-	pol_add(&ct, &logs[1], "B 'log'", "OpB");
+	pol_ab(&ct, 2, 2, 10);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		modes("ok", cases[i][0]);
 		ct.min_scts = ct.min_operators = 2;
@@ -589,9 +597,7 @@ test_slow(void **state)
 
 	(void)state;
 	modes("ok", "slow");
-	pol_init(&ct, 2, 2, 1);
-	pol_add(&ct, &logs[0], "A 'log'", "OpA");
-	pol_add(&ct, &logs[1], "B 'log'", "OpB");
+	pol_ab(&ct, 2, 2, 1);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	expect_refused(&ct, "B 'log': Operation timed out");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -691,9 +697,7 @@ test_alloc_failures(void **state)
 
 	(void)state;
 	modes("ok", "ok");
-	pol_init(&ct, 2, 2, 10);
-	pol_add(&ct, &logs[0], "A 'log'", "OpA");
-	pol_add(&ct, &logs[1], "B 'log'", "OpB");
+	pol_ab(&ct, 2, 2, 10);
 	for (n = 0; rv != 0 && n < 50; n++) {
 		kk_err_clear(&err);
 		kk_alloc_fail_after(n);
