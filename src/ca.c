@@ -335,37 +335,20 @@ plan_validity(kk_ca *ca, X509 *x, time_t now, int days, time_t *na, kk_err *err)
 	return 0;
 }
 
-int
-kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *const *names,
-    size_t n_names, X509_REQ *csr, time_t now, unsigned char **tbs_der, size_t *tbs_len,
-    time_t *not_before, time_t *not_after, kk_err *err)
+/* Signs x with the throwaway key, lints it as kind and copies out its TBS bytes exactly
+ * as parsed and linted (caller frees *tbs_der). */
+static int
+lint_and_extract(kk_ca *ca, X509 *x, const char *const *names, size_t n_names, time_t nb,
+    kk_lint_kind kind, unsigned char **tbs_der, size_t *tbs_len, kk_err *err)
 {
-	X509 *x = NULL;
 	EVP_PKEY *tk = ca_throwaway_key();
 	unsigned char *der = NULL;
 	const unsigned char *tbs = NULL;
+	kk_lint_ctx ctx;
 	size_t n = 0;
-	int days = kk_policy_validity_days(&ca->pol, now), len, rc = -1;
-	time_t na = 0;
-	kk_lint_ctx lint_ctx;
+	int len, rc = -1;
 
-	if (n_names == 0)
-		return kk_err_set(err, KK_ERR_INTERNAL, "no names to certify");
-	/* a profile may ask for less than the CP/BR maximum, never more */
-	if (subj->validity_days > 0 && subj->validity_days < days)
-		days = subj->validity_days;
-	if (tk == NULL || (x = X509_new()) == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
-	    X509_set_issuer_name(x, X509_get_subject_name(ca->issuing)) != 1 ||
-	    X509_set_pubkey(x, X509_REQ_get0_pubkey(csr)) != 1) {
-		kk_err_set(err, KK_ERR_INTERNAL, "cannot start a certificate");
-		kk_err_append_openssl(err);
-		goto out;
-	}
-	if (set_serial(x, serial, err) != 0 || set_subject(x, &ca->pol, subj, names[0], err) != 0 ||
-	    plan_validity(ca, x, now, days, &na, err) != 0 ||
-	    add_extensions(ca, x, names, n_names, err) != 0)
-		goto out;
-	if (X509_sign(x, tk, EVP_sha256()) <= 0) {
+	if (tk == NULL || X509_sign(x, tk, EVP_sha256()) <= 0) {
 		kk_err_set(err, KK_ERR_INTERNAL, "lint: throwaway signature failed");
 		kk_err_append_openssl(err);
 		goto out;
@@ -374,27 +357,226 @@ kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *co
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode the certificate");
 		goto out;
 	}
-	lint_ctx.pol = &ca->pol;
-	lint_ctx.issuing = ca->issuing;
-	lint_ctx.issuing_not_after = ca->issuing_not_after;
-	lint_ctx.names = names;
-	lint_ctx.n_names = n_names;
-	lint_ctx.not_before = now;
-	lint_ctx.kind = KK_LINT_PLAIN;
-	if (lint_cert(&lint_ctx, der, len, err) != 0)
+	ctx.pol = &ca->pol;
+	ctx.issuing = ca->issuing;
+	ctx.issuing_not_after = ca->issuing_not_after;
+	ctx.names = names;
+	ctx.n_names = n_names;
+	ctx.not_before = nb;
+	ctx.kind = kind;
+	if (lint_cert(&ctx, der, len, err) != 0)
 		goto out;
-	/* the TBS bytes exactly as parsed and linted */
 	if (tbs_of(der, len, &tbs, &n) != 0 || (*tbs_der = kk_malloc(n)) == NULL) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot extract the TBS certificate");
 		goto out;
 	}
 	memcpy(*tbs_der, tbs, n);
 	*tbs_len = n;
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* The CT poison (RFC 6962 3.1): critical, extnValue ASN.1 NULL. */
+static int
+add_poison(X509 *x, kk_err *err)
+{
+	static const unsigned char null_der[] = { 0x05, 0x00 };
+	ASN1_OCTET_STRING *v = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *e = NULL;
+	int rc = -1;
+
+	if (v != NULL && ASN1_OCTET_STRING_set(v, null_der, sizeof(null_der)) &&
+	    (e = X509_EXTENSION_create_by_NID(NULL, NID_ct_precert_poison, 1, v)) != NULL &&
+	    X509_add_ext(x, e, -1) == 1)
+		rc = 0;
+	else
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot add the CT poison extension");
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(v);
+	return rc;
+}
+
+/* kk_ca_plan and kk_ca_plan_precert: a precertificate is the same certificate with the
+ * poison after the table's extensions. */
+static int
+plan_cert(kk_ca *ca, const char *serial, const kk_subject *subj, const char *const *names,
+    size_t n_names, X509_REQ *csr, time_t now, kk_lint_kind kind, unsigned char **tbs_der,
+    size_t *tbs_len, time_t *not_before, time_t *not_after, kk_err *err)
+{
+	X509 *x = NULL;
+	int days = kk_policy_validity_days(&ca->pol, now), rc = -1;
+	time_t na = 0;
+
+	if (n_names == 0)
+		return kk_err_set(err, KK_ERR_INTERNAL, "no names to certify");
+	/* a profile may ask for less than the CP/BR maximum, never more */
+	if (subj->validity_days > 0 && subj->validity_days < days)
+		days = subj->validity_days;
+	if ((x = X509_new()) == NULL || X509_set_version(x, X509_VERSION_3) != 1 ||
+	    X509_set_issuer_name(x, X509_get_subject_name(ca->issuing)) != 1 ||
+	    X509_set_pubkey(x, X509_REQ_get0_pubkey(csr)) != 1) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot start a certificate");
+		kk_err_append_openssl(err);
+		goto out;
+	}
+	if (set_serial(x, serial, err) != 0 || set_subject(x, &ca->pol, subj, names[0], err) != 0 ||
+	    plan_validity(ca, x, now, days, &na, err) != 0 ||
+	    add_extensions(ca, x, names, n_names, err) != 0 ||
+	    (kind == KK_LINT_PRECERT && add_poison(x, err) != 0))
+		goto out;
+	if (lint_and_extract(ca, x, names, n_names, now, kind, tbs_der, tbs_len, err) != 0)
+		goto out;
 	*not_before = now;
 	*not_after = na;
 	rc = 0;
 out:
-	OPENSSL_free(der);
 	X509_free(x);
+	return rc;
+}
+
+int
+kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *const *names,
+    size_t n_names, X509_REQ *csr, time_t now, unsigned char **tbs_der, size_t *tbs_len,
+    time_t *not_before, time_t *not_after, kk_err *err)
+{
+	return plan_cert(ca, serial, subj, names, n_names, csr, now, KK_LINT_PLAIN, tbs_der,
+	    tbs_len, not_before, not_after, err);
+}
+
+int
+kk_ca_plan_precert(kk_ca *ca, const char *serial, const kk_subject *subj,
+    const char *const *names, size_t n_names, X509_REQ *csr, time_t now,
+    unsigned char **tbs_der, size_t *tbs_len, time_t *not_before, time_t *not_after,
+    kk_err *err)
+{
+	return plan_cert(ca, serial, subj, names, n_names, csr, now, KK_LINT_PRECERT, tbs_der,
+	    tbs_len, not_before, not_after, err);
+}
+
+/* A certificate object around a bare TBS (a dummy signature), to edit or compare it.
+ * Caller frees. */
+static X509 *
+x509_of_tbs(const unsigned char *tbs, size_t len, kk_err *err)
+{
+	static const unsigned char nosig[1] = { 0 };
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	size_t dlen = 0;
+	X509 *x = NULL;
+
+	if (ca_assemble(tbs, len, nosig, sizeof(nosig), &der, &dlen, err) != 0)
+		return NULL;
+	p = der;
+	if ((x = d2i_X509(NULL, &p, (long)dlen)) == NULL || p != der + dlen) {
+		X509_free(x);
+		x = NULL;
+		kk_err_set(err, KK_ERR_INTERNAL, "the planned TBS does not parse");
+	}
+	free(der);
+	return x;
+}
+
+/* The TBS of x without the extension nid, re-encoded (RFC 6962 3.2: what logs sign
+ * for a precertificate and what clients rebuild from the final certificate). Caller
+ * frees *out. */
+static int
+tbs_without(X509 *x, int nid, unsigned char **out, int *len)
+{
+	X509 *c = X509_dup(x);
+	int at;
+
+	*out = NULL;
+	if (c == NULL || (at = X509_get_ext_by_NID(c, nid, -1)) < 0) {
+		X509_free(c);
+		return -1;
+	}
+	X509_EXTENSION_free(X509_delete_ext(c, at));
+	*len = i2d_re_X509_tbs(c, out);
+	X509_free(c);
+	return *len > 0 ? 0 : -1;
+}
+
+/* The SCT list extension (RFC 6962 3.3): extnValue is an OCTET STRING holding the
+ * TLS-encoded SignedCertificateTimestampList. Put where the poison was. */
+static int
+replace_poison(X509 *x, const unsigned char *sct_list, size_t sct_len, kk_err *err)
+{
+	ASN1_OCTET_STRING *inner = ASN1_OCTET_STRING_new(), *v = ASN1_OCTET_STRING_new();
+	X509_EXTENSION *e = NULL;
+	unsigned char *der = NULL;
+	int at, len, rc = -1;
+
+	if ((at = X509_get_ext_by_NID(x, NID_ct_precert_poison, -1)) < 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "the precertificate has no poison extension");
+		goto out;
+	}
+	if (inner == NULL || v == NULL || sct_len == 0 || sct_len > 65537 ||
+	    !ASN1_OCTET_STRING_set(inner, sct_list, (int)sct_len) ||
+	    (len = i2d_ASN1_OCTET_STRING(inner, &der)) <= 0 ||
+	    !ASN1_OCTET_STRING_set(v, der, len) ||
+	    (e = X509_EXTENSION_create_by_NID(NULL, NID_ct_precert_scts, 0, v)) == NULL) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot build the SCT list extension");
+		goto out;
+	}
+	X509_EXTENSION_free(X509_delete_ext(x, at));
+	if (X509_add_ext(x, e, at) != 1) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot add the SCT list extension");
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_free(der);
+	X509_EXTENSION_free(e);
+	ASN1_OCTET_STRING_free(inner);
+	ASN1_OCTET_STRING_free(v);
+	return rc;
+}
+
+int
+kk_ca_plan_final(kk_ca *ca, const unsigned char *precert_tbs, size_t precert_len,
+    const char *const *names, size_t n_names, const unsigned char *sct_list, size_t sct_len,
+    unsigned char **tbs_der, size_t *tbs_len, kk_err *err)
+{
+	X509 *pre = NULL, *fin = NULL, *linted = NULL;
+	unsigned char *a = NULL, *b = NULL;
+	int alen = 0, blen = 0, rc = -1;
+	time_t nb;
+
+	*tbs_der = NULL;
+	if ((pre = x509_of_tbs(precert_tbs, precert_len, err)) == NULL ||
+	    (fin = X509_dup(pre)) == NULL ||
+	    lint_asn1_time(X509_get0_notBefore(pre), &nb) != 0) {
+		if (err->kind == KK_OK)
+			kk_err_set(err, KK_ERR_INTERNAL, "cannot read the precertificate");
+		goto out;
+	}
+	if (replace_poison(fin, sct_list, sct_len, err) != 0 ||
+	    lint_and_extract(ca, fin, names, n_names, nb, KK_LINT_FINAL_CT, tbs_der, tbs_len,
+	    err) != 0)
+		goto out;
+	/* RFC 6962 3.2: the final TBS without the SCT list must be the precertificate TBS
+	 * without the poison, or no client can verify the SCTs */
+	if ((linted = x509_of_tbs(*tbs_der, *tbs_len, err)) == NULL)
+		goto out;
+	if (tbs_without(pre, NID_ct_precert_poison, &a, &alen) != 0 ||
+	    tbs_without(linted, NID_ct_precert_scts, &b, &blen) != 0 || alen != blen ||
+	    memcmp(a, b, (size_t)alen) != 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "lint: the certificate does not match its "
+		    "precertificate (RFC 6962 3.2)");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		free(*tbs_der);
+		*tbs_der = NULL;
+	}
+	OPENSSL_free(a);
+	OPENSSL_free(b);
+	X509_free(pre);
+	X509_free(fin);
+	X509_free(linted);
 	return rc;
 }

@@ -20,6 +20,11 @@ struct kk_ca {
  * process; NULL if generation failed. */
 EVP_PKEY *ca_throwaway_key(void);
 
+/* Certificate ::= SEQUENCE { tbsCertificate, sha256WithRSAEncryption, signatureValue
+ * BIT STRING } (RFC 5280 4.1) around tbs and sig. Caller frees *der. */
+int ca_assemble(const unsigned char *tbs, size_t tbs_len, const unsigned char *sig,
+    size_t sig_len, unsigned char **der, size_t *der_len, kk_err *err);
+
 /* certificatePolicies with the first n policy OIDs: the CP OID with the CPS URI
  * qualifier, the others (the CA/B Forum OV OID) bare. Subscribers get all of them (CP
  * table 7.1-1), the OCSP responder the CP OID alone (table 7.1-2). */

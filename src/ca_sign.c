@@ -57,10 +57,8 @@ der_put_header(unsigned char *p, unsigned char tag, size_t n)
 	return p;
 }
 
-/* Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue BIT
- * STRING } (RFC 5280 4.1). Caller frees *der. */
-static int
-assemble(const unsigned char *tbs, size_t tbs_len, const unsigned char *sig, size_t sig_len,
+int
+ca_assemble(const unsigned char *tbs, size_t tbs_len, const unsigned char *sig, size_t sig_len,
     unsigned char **der, size_t *der_len, kk_err *err)
 {
 	size_t bits = 1 + der_len_size(sig_len + 1) + sig_len + 1;
@@ -96,7 +94,7 @@ sign_wrap(kk_signer *s, const char *label, const unsigned char *tbs, size_t tbs_
 	if (tbs_len == 0 || tbs_len > TBS_MAX)
 		return kk_err_set(err, KK_ERR_INTERNAL, "to-be-signed data of %zu bytes", tbs_len);
 	if ((rc = kk_signer_sign(s, label, tbs, tbs_len, &sig, &sig_len, err)) == 0)
-		rc = assemble(tbs, tbs_len, sig, sig_len, der, der_len, err);
+		rc = ca_assemble(tbs, tbs_len, sig, sig_len, der, der_len, err);
 	free(sig);
 	return rc;
 }

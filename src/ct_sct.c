@@ -352,7 +352,7 @@ kk_ct_verify_cert(const kk_ct_policy *ct, const X509 *cert, const X509 *issuer,
 	const unsigned char *der;
 	const kk_ct_log *log;
 	ct_entry e = { { 0 }, NULL, 0 };
-	tls_rd list;
+	tls_rd list = { NULL, 0, 0 };
 	ct_sct sct;
 	char hex[17];
 	size_t len, i, n_ops = 0;

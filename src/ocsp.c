@@ -83,9 +83,11 @@ add_single(kk_status *s, OCSP_BASICRESP *bs, OCSP_CERTID *id, ASN1_TIME *tu, ASN
 	kk_err_clear(&e);
 	if (certid_serial(id, serial) != 0)
 		return kk_err_set(err, KK_ERR_INTERNAL, "cannot read a CertID serial");
-	/* reserved or planned serials are not certificates (yet): unknown */
+	/* reserved or planned serials are not certificates (yet): unknown; a signed
+	 * precertificate assigns its serial (BR 4.9.10): good */
 	if (serial[0] != '\0' && kk_store_cert_revstate(s->st, serial, &cs, &e) == 0 &&
-	    (strcmp(cs.status, "issued") == 0 || strcmp(cs.status, "revoked") == 0)) {
+	    (strcmp(cs.status, "issued") == 0 || strcmp(cs.status, "revoked") == 0 ||
+	    strcmp(cs.status, "precert") == 0)) {
 		status = V_OCSP_CERTSTATUS_GOOD;
 		if (strcmp(cs.status, "revoked") == 0) {
 			status = V_OCSP_CERTSTATUS_REVOKED;

@@ -54,7 +54,8 @@ void *ra_sweeper_main(void *arg);
 /* Issues the certificate of a processing order (or resumes a planned one). req is the
  * order's CSR already checked by the caller (borrowed), or NULL to read and check the
  * stored one (start-up recovery, held orders). Marks the order invalid on failure.
- * An order whose organization is not (yet) approved stays processing: KK_RA_HELD.
+ * An order whose organization is not (yet) approved, or that waits for CT logs, stays
+ * processing: KK_RA_HELD.
  * 0 issued (or nothing to do), KK_RA_HELD, -1 failed with err. */
 #define KK_RA_HELD 1
 /* A certificate was issued or revoked: kk_status_changed (its OCSP response re-signed,
@@ -70,8 +71,13 @@ int ra_key_allowed(kk_ra *ra, X509_REQ *req, kk_err *err);
  * KK_ERR_MALFORMED with a detail otherwise. */
 int ra_replaces(kk_ra *ra, const kk_account *acct, const char *cert_id, char serial[41],
     kk_err *err);
-/* A certificate was revoked (or its status otherwise changed): the CRL and OCSP
- * publishers re-sign (defined by the status module). */
-void ra_status_changed(kk_ra *ra, const char *serial);
+/* Certificate Transparency (src/ra_ct.c): from a planned precertificate (cert from
+ * the store, updated in place) to a planned final certificate: signs and stores the
+ * precertificate, collects and stores the SCTs, plans the final TBS. names as for the
+ * precertificate. 0 planned, KK_RA_HELD waiting for SCTs (policy ct.wait), -1 with err. */
+int ra_ct_finish(kk_ra *ra, const char *const *names, size_t n, kk_cert *cert, kk_err *err);
+/* After the final certificate is signed: its embedded SCTs are verified again as a
+ * relying party would; a failure is logged (the certificate exists and is kept). */
+void ra_ct_check_issued(kk_ra *ra, const char *serial, const unsigned char *der, size_t len);
 
 #endif

@@ -5,12 +5,14 @@
  * one transaction. A restart finds processing orders and resumes them (kk_ra_issue): a
  * planned TBS is signed exactly as planned, so one serial never gets two contents.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/bio.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "kakuin/clock.h"
+#include "kakuin/store_review.h"
 #include "kakuin/util.h"
 #include "ra_internal.h"
 
@@ -211,12 +213,24 @@ plan(kk_ra *ra, const kk_order *o, const kk_orgrec *org, X509_REQ *req, const ch
 	prof = kk_policy_profile(&ra->cfg.policy, o->profile[0] ? o->profile :
 	    ra->cfg.policy.default_profile);
 	subj.validity_days = prof != NULL ? prof->validity_days : 0;
-	if (kk_ca_plan(ra->ca, cert->serial, &subj, names, n, req, kk_now(), &tbs, &tbs_len, &nb,
-	    &na, err) != 0 ||
-	    kk_store_cert_plan(ra->store, cert->serial, tbs, tbs_len, nb, na, err) != 0)
-		goto out;
-	cert->tbs = tbs;
-	cert->tbs_len = tbs_len;
+	/* with CT the precertificate is planned first (src/ra_ct.c does the rest) */
+	if (kk_policy_ct_on(&ra->cfg.policy)) {
+		if (kk_ca_plan_precert(ra->ca, cert->serial, &subj, names, n, req, kk_now(), &tbs,
+		    &tbs_len, &nb, &na, err) != 0 ||
+		    kk_store_precert_plan(ra->store, cert->serial, tbs, tbs_len, nb, na, err) != 0)
+			goto out;
+		cert->precert_tbs = tbs;
+		cert->precert_tbs_len = tbs_len;
+	} else {
+		if (kk_ca_plan(ra->ca, cert->serial, &subj, names, n, req, kk_now(), &tbs,
+		    &tbs_len, &nb, &na, err) != 0 ||
+		    kk_store_cert_plan(ra->store, cert->serial, tbs, tbs_len, nb, na, err) != 0)
+			goto out;
+		cert->tbs = tbs;
+		cert->tbs_len = tbs_len;
+	}
+	cert->not_before = nb;
+	cert->not_after = na;
 	tbs = NULL;
 	rc = 0;
 out:
@@ -335,6 +349,27 @@ ra_sweeper_main(void *arg)
 	}
 }
 
+/* BR 4.3.1.2: a lint refusal is an event for the audit log (nothing was signed). */
+static void
+audit_lint(kk_ra *ra, int64_t order_id, const char *serial, const kk_err *why)
+{
+	char object[64], detail[sizeof(why->detail) + 64];
+	kk_auditrec a;
+	kk_err e;
+
+	snprintf(object, sizeof(object), "order %lld", (long long)order_id);
+	snprintf(detail, sizeof(detail), "serial %s not signed: %s", serial[0] ? serial : "-",
+	    why->detail);
+	a.at = kk_now();
+	a.actor = "system";
+	a.action = "cert.lint_refused";
+	a.object = object;
+	a.detail = detail;
+	if (kk_store_audit_add(ra->store, &a, &e) != 0)
+		kk_log("error", "ra", "order %lld: cannot record the lint refusal: %s",
+		    (long long)order_id, e.detail);
+}
+
 int
 kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 {
@@ -369,18 +404,19 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 		}
 		memset(&cert, 0, sizeof(cert));
 	}
-	if (cert.tbs == NULL) {
-		/* nothing planned yet: the organization must be approved now */
-		if ((ok = issuable(ra, &o, checked == NULL, &org, err)) == 0) {
+	/* nothing planned yet: the organization must be approved now */
+	if (cert.tbs == NULL && cert.precert_tbs == NULL &&
+	    (ok = issuable(ra, &o, checked == NULL, &org, err)) != 1) {
+		if (ok == 0) {
 			rc = KK_RA_HELD;
 			goto out;
 		}
-		if (ok == -1 && err->kind == KK_ERR_INTERNAL)
+		if (err->kind == KK_ERR_INTERNAL)
 			goto out;
-		if (ok == -1) {
-			problem = rejection_problem(&o, err);
-			goto refused;
-		}
+		problem = rejection_problem(&o, err);
+		goto refused;
+	}
+	if (cert.tbs == NULL) {
 		if ((ids = json_loads(o.identifiers, 0, NULL)) == NULL ||
 		    order_names(ids, NULL, names, &n, err) != 0)
 			goto fail;
@@ -390,14 +426,23 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 			goto fail;
 		/* a key reported compromised while the order was held is refused too */
 		if (order_names(ids, checked ? checked : req, names, &n, err) != 0 ||
-		    ra_key_allowed(ra, checked ? checked : req, err) != 0 ||
-		    plan(ra, &o, &org, checked ? checked : req, names, n, &cert, err) != 0)
+		    (cert.precert_tbs == NULL && (ra_key_allowed(ra, checked ? checked : req,
+		    err) != 0 || plan(ra, &o, &org, checked ? checked : req, names, n, &cert,
+		    err) != 0)))
 			goto fail;
+		if (cert.tbs == NULL && (rc = ra_ct_finish(ra, names, n, &cert, err)) != 0) {
+			if (rc == KK_RA_HELD)
+				goto out;
+			rc = -1;
+			goto fail;
+		}
 	}
 	if (kk_ca_sign(ra->ca, cert.tbs, cert.tbs_len, &der, &der_len, err) != 0 ||
 	    kk_store_cert_issue(ra->store, cert.serial, der, der_len, err) != 0)
 		goto fail;
 	kk_log("info", "ca", "issued serial %s for order %lld", cert.serial, (long long)order_id);
+	if (cert.scts != NULL)
+		ra_ct_check_issued(ra, cert.serial, der, der_len);
 	ra_status_changed(ra, cert.serial);
 	rc = 0;
 	goto out;
@@ -405,6 +450,8 @@ fail:
 	if (err->kind == KK_OK)
 		kk_err_set(err, KK_ERR_INTERNAL, "issuance failed");
 	kk_log("error", "ca", "order %lld: issuance failed: %s", (long long)order_id, err->detail);
+	if (strncmp(err->detail, "lint:", 5) == 0)
+		audit_lint(ra, order_id, cert.serial, err);
 	problem = kk_ra_problem_json(err);
 refused:
 	if (problem == NULL || kk_store_order_fail(ra->store, order_id, problem, &e) != 0)

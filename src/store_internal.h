@@ -68,6 +68,14 @@ struct kk_auditrec;
 int store_audit_insert(kk_store *st, const struct kk_auditrec *a, const char *kind, int64_t id,
     kk_err *err);
 
+/* 1 if serial is 1..40 lower-case hex digits (as kk_ca_new_serial makes them). */
+int store_serial_ok(const char *serial);
+/* After a compare-and-set on a certificate row hit nothing: sql (binding blob, then
+ * serial) answers 'same' when the row already holds exactly this content (a resumed
+ * step: 0), else the row's status (KK_ERR_CONFLICT naming step). */
+int store_cert_retry(kk_store *st, const char *sql, const char *serial,
+    const unsigned char *blob, size_t len, const char *step, kk_err *err);
+
 /* Reads every row of s (finalized here) into a kk_malloc'd array of size-byte elements
  * filled by row(). Caller frees *out (src/store_review.c). */
 int store_read_rows(kk_store *st, sqlite3_stmt *s, size_t size,

@@ -32,6 +32,9 @@ kk_cert_clear(kk_cert *c)
 		return;
 	free(c->tbs);
 	free(c->der);
+	free(c->precert_tbs);
+	free(c->precert_der);
+	free(c->scts);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -289,8 +292,8 @@ kk_store_orders_processing(kk_store *st, int64_t **ids, size_t *n, kk_err *err)
 }
 
 /* BR 7.1: serials are lower-case hex of at most 20 octets. */
-static int
-serial_ok(const char *serial)
+int
+store_serial_ok(const char *serial)
 {
 	size_t i, len;
 
@@ -311,7 +314,7 @@ kk_store_serial_reserve(kk_store *st, const char *serial, int64_t order_id, int6
 {
 	int rc;
 
-	if (!serial_ok(serial))
+	if (!store_serial_ok(serial))
 		return kk_err_set(err, KK_ERR_MALFORMED, "bad serial");
 	store_lock(st);
 	if ((rc = store_begin(st, err)) == 0) {
@@ -329,8 +332,8 @@ kk_store_serial_reserve(kk_store *st, const char *serial, int64_t order_id, int6
  * the row already holds exactly this content in the target state (a resumed step,
  * which succeeds), else the row's status (KK_ERR_CONFLICT).
  */
-static int
-cert_retry(kk_store *st, const char *sql, const char *serial, const unsigned char *blob,
+int
+store_cert_retry(kk_store *st, const char *sql, const char *serial, const unsigned char *blob,
     size_t len, const char *step, kk_err *err)
 {
 	char got[16];
@@ -356,7 +359,7 @@ kk_store_cert_plan(kk_store *st, const char *serial, const unsigned char *tbs, s
 {
 	int rc, changes = 0;
 
-	if (!serial_ok(serial) || tbs == NULL || len == 0)
+	if (!store_serial_ok(serial) || tbs == NULL || len == 0)
 		return kk_err_set(err, KK_ERR_MALFORMED, "plan needs a serial and a TBS");
 	store_lock(st);
 	if ((rc = store_begin(st, err)) != 0)
@@ -365,7 +368,7 @@ kk_store_cert_plan(kk_store *st, const char *serial, const unsigned char *tbs, s
 	    "tbs = ?, not_before = ?, not_after = ? WHERE serial = ? AND status = 'reserved'",
 	    "bTTs", tbs, len, not_before, not_after, serial);
 	if (rc == 0 && changes == 0)
-		rc = cert_retry(st, "SELECT CASE WHEN status = 'planned' AND tbs = ? THEN "
+		rc = store_cert_retry(st, "SELECT CASE WHEN status = 'planned' AND tbs = ? THEN "
 		    "'same' ELSE status END FROM certificates WHERE serial = ?", serial, tbs,
 		    len, "plan", err);
 	rc = store_end(st, rc, err);
@@ -385,7 +388,7 @@ kk_store_cert_issue(kk_store *st, const char *serial, const unsigned char *der, 
 	X509 *x = NULL;
 	int rc, changes = 0, have_spki;
 
-	if (!serial_ok(serial) || der == NULL || len == 0)
+	if (!store_serial_ok(serial) || der == NULL || len == 0)
 		return kk_err_set(err, KK_ERR_MALFORMED, "issue needs a serial and DER");
 	/* CP 4.9.12: the key's identity, so a key compromise finds every certificate.
 	 * kk_ca_sign verified the DER; only store tests pass bytes that do not parse. */
@@ -400,7 +403,7 @@ kk_store_cert_issue(kk_store *st, const char *serial, const unsigned char *der, 
 	    "spki_sha256 = ? WHERE serial = ? AND status = 'planned'", "bss", der, len,
 	    have_spki ? spki : NULL, serial);
 	if (rc == 0 && changes == 0)
-		rc = cert_retry(st, "SELECT CASE WHEN status = 'issued' AND der = ? THEN "
+		rc = store_cert_retry(st, "SELECT CASE WHEN status = 'issued' AND der = ? THEN "
 		    "'same' ELSE status END FROM certificates WHERE serial = ?", serial, der,
 		    len, "issue", err);
 	if (rc == 0)
@@ -416,7 +419,8 @@ out:
 }
 
 #define CERT_SELECT "SELECT serial, order_id, account_id, status, tbs, der, " \
-	"coalesce(not_before, 0), coalesce(not_after, 0), created FROM certificates "
+	"coalesce(not_before, 0), coalesce(not_after, 0), created, precert_tbs, precert_der, " \
+	"scts, coalesce(ct_since, 0), coalesce(ct_tried, 0) FROM certificates "
 
 /* Runs a CERT_SELECT query bound with fmt's one argument and fills *out (caller
  * clears it with kk_cert_clear). */
@@ -447,8 +451,13 @@ cert_query(kk_store *st, const char *sql, const char *fmt, const void *arg, kk_c
 	c.not_before = (time_t)sqlite3_column_int64(s, 6);
 	c.not_after = (time_t)sqlite3_column_int64(s, 7);
 	c.created = (time_t)sqlite3_column_int64(s, 8);
+	c.ct_since = (time_t)sqlite3_column_int64(s, 12);
+	c.ct_tried = (time_t)sqlite3_column_int64(s, 13);
 	if (store_col_blob(s, 4, &c.tbs, &c.tbs_len) != 0 ||
-	    store_col_blob(s, 5, &c.der, &c.der_len) != 0) {
+	    store_col_blob(s, 5, &c.der, &c.der_len) != 0 ||
+	    store_col_blob(s, 9, &c.precert_tbs, &c.precert_tbs_len) != 0 ||
+	    store_col_blob(s, 10, &c.precert_der, &c.precert_der_len) != 0 ||
+	    store_col_blob(s, 11, &c.scts, &c.scts_len) != 0) {
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}

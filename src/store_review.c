@@ -25,6 +25,19 @@ store_audit_insert(kk_store *st, const kk_auditrec *a, const char *kind, int64_t
 }
 
 int
+kk_store_audit_add(kk_store *st, const kk_auditrec *a, kk_err *err)
+{
+	int rc;
+
+	if (a == NULL || a->object == NULL)
+		return kk_err_set(err, KK_ERR_INTERNAL, "audit record without an object");
+	store_lock(st);
+	rc = store_audit_insert(st, a, NULL, 0, err);
+	store_unlock(st);
+	return rc;
+}
+
+int
 store_read_rows(kk_store *st, sqlite3_stmt *s, size_t size, void (*row)(sqlite3_stmt *, void *),
     void **out, size_t *n, kk_err *err)
 {

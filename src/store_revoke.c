@@ -34,7 +34,9 @@ kk_store_cert_revstate(kk_store *st, const char *serial, kk_certrev *out, kk_err
 
 	memset(out, 0, sizeof(*out));
 	store_lock(st);
-	if ((rc = store_prep(st, &s, err, "SELECT serial, account_id, status, "
+	/* a signed precertificate makes its serial assigned (BR 4.9.10): "precert" */
+	if ((rc = store_prep(st, &s, err, "SELECT serial, account_id, CASE WHEN status IN "
+	    "('reserved', 'planned') AND precert_der IS NOT NULL THEN 'precert' ELSE status END, "
 	    "coalesce(not_after, 0), coalesce(revoked_at, 0), coalesce(revoked_reason, 0), "
 	    "coalesce(revoked_by, ''), coalesce(spki_sha256, '') FROM certificates "
 	    "WHERE serial = ?", "s", serial)) != 0)

@@ -142,7 +142,8 @@ kk_store_ocsp_stale(kk_store *st, time_t now, size_t max, char (**serials)[41], 
 	*n = 0;
 	store_lock(st);
 	if ((rc = store_prep(st, &s, err, "SELECT c.serial FROM certificates c LEFT JOIN "
-	    "ocsp_responses o ON o.serial = c.serial WHERE c.status IN ('issued', 'revoked') "
+	    "ocsp_responses o ON o.serial = c.serial WHERE (c.status IN ('issued', 'revoked') OR "
+	    "c.precert_der IS NOT NULL) "
 	    "AND c.not_after >= ?1 AND (o.serial IS NULL OR "
 	    "o.this_update + (o.next_update - o.this_update) / 2 <= ?1 OR "
 	    "(c.status = 'revoked' AND o.this_update <= c.revoked_at)) "

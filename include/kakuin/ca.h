@@ -87,6 +87,21 @@ int kk_ca_new_serial(const kk_policy *pol, char out[41], kk_err *err);
 int kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *const *names,
     size_t n_names, X509_REQ *csr, time_t now, unsigned char **tbs_der, size_t *tbs_len,
     time_t *not_before, time_t *not_after, kk_err *err);
+/* Certificate Transparency (RFC 6962 3.1). As kk_ca_plan, for a precertificate: the
+ * same certificate with the critical poison extension after the table's extensions,
+ * linted as a precertificate. The issuing CA signs it itself (kk_ca_sign; BR SC-092). */
+int kk_ca_plan_precert(kk_ca *ca, const char *serial, const kk_subject *subj,
+    const char *const *names, size_t n_names, X509_REQ *csr, time_t now,
+    unsigned char **tbs_der, size_t *tbs_len, time_t *not_before, time_t *not_after,
+    kk_err *err);
+/* The final certificate's TBS from a planned precertificate TBS: the poison replaced, in
+ * its place, by the SCT list extension holding sct_list (the TLS-encoded
+ * SignedCertificateTimestampList), linted as a certificate with SCTs and checked to be
+ * the precertificate exactly, apart from that extension (RFC 6962 3.2). Caller frees
+ * *tbs_der. */
+int kk_ca_plan_final(kk_ca *ca, const unsigned char *precert_tbs, size_t precert_len,
+    const char *const *names, size_t n_names, const unsigned char *sct_list, size_t sct_len,
+    unsigned char **tbs_der, size_t *tbs_len, kk_err *err);
 /* Signs a planned TBS through the signer and returns the certificate DER (verified
  * against the issuing public key). Caller frees *der. */
 int kk_ca_sign(kk_ca *ca, const unsigned char *tbs_der, size_t tbs_len, unsigned char **der,

@@ -211,6 +211,14 @@ typedef struct kk_cert {
 	size_t der_len;
 	time_t not_before, not_after;
 	time_t created;
+	/* Certificate Transparency (migration 006): NULL/0 until the step happened */
+	unsigned char *precert_tbs;  /* planned precertificate TBS (poison extension) */
+	size_t precert_tbs_len;
+	unsigned char *precert_der;  /* signed precertificate */
+	size_t precert_der_len;
+	unsigned char *scts;         /* verified TLS SignedCertificateTimestampList */
+	size_t scts_len;
+	time_t ct_since, ct_tried;   /* precertificate signed; last submission */
 } kk_cert;
 void kk_cert_clear(kk_cert *c);
 /* Reserves a serial for an order. KK_ERR_CONFLICT if it was ever used. */
@@ -225,6 +233,21 @@ int kk_store_cert_plan(kk_store *st, const char *serial, const unsigned char *tb
 int kk_store_cert_issue(kk_store *st, const char *serial, const unsigned char *der, size_t len,
     kk_err *err);
 int kk_store_cert_get(kk_store *st, const char *serial, kk_cert *out, kk_err *err);
+/* Certificate Transparency steps of a reserved serial (migration 006), each a
+ * compare-and-set that succeeds again with identical bytes (a resumed step) and is
+ * KK_ERR_CONFLICT with other bytes. Blobs are borrowed. */
+/* Records the precertificate TBS about to be signed, with the validity it shares with
+ * the final certificate. */
+int kk_store_precert_plan(kk_store *st, const char *serial, const unsigned char *tbs,
+    size_t len, time_t not_before, time_t not_after, kk_err *err);
+/* Stores the signed precertificate; from now on the serial is assigned (OCSP answers). */
+int kk_store_precert_issue(kk_store *st, const char *serial, const unsigned char *der,
+    size_t len, kk_err *err);
+/* Notes a submission attempt that fell short (why: the CT error detail). */
+int kk_store_ct_attempt(kk_store *st, const char *serial, const char *why, kk_err *err);
+/* Stores the verified SCT list to embed. */
+int kk_store_cert_scts(kk_store *st, const char *serial, const unsigned char *scts,
+    size_t len, kk_err *err);
 /* The reserved/planned certificate row of a processing order, if any (KK_ERR_NOT_FOUND). */
 int kk_store_cert_by_order(kk_store *st, int64_t order_id, kk_cert *out, kk_err *err);
 

@@ -27,6 +27,10 @@ typedef struct kk_auditrec {
 	const char *actor, *action, *object, *detail;
 } kk_auditrec;
 
+/* An audit_log row for an event that changes nothing else (e.g. a certificate the
+ * lint refused to have signed, BR 4.3.1.2). a->object must be set. */
+int kk_store_audit_add(kk_store *st, const kk_auditrec *a, kk_err *err);
+
 /* ---- reviewers ---- */
 /* role: "reviewer" | "approver" | "admin"; hash: the encoded scrypt hash.
  * KK_ERR_CONFLICT when the name exists. */

@@ -22,7 +22,8 @@ int kk_spki_sha256(EVP_PKEY *key, char out[65]);
 typedef struct kk_certrev {
 	char serial[41];
 	int64_t account_id;
-	char status[16];       /* reserved | planned | issued | revoked */
+	char status[16];       /* reserved | planned | precert (a signed precertificate
+	                        * without its final certificate yet) | issued | revoked */
 	time_t not_after;
 	time_t revoked_at;     /* 0 unless revoked */
 	int reason;            /* RFC 5280 CRLReason; 0 = unspecified (stored NULL) */

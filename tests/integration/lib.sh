@@ -390,3 +390,59 @@ run_client() {
 		fail "$script did not finish (exit $rc)"
 	fi
 }
+
+# start_ct_logs N: N RFC 6962 test logs (tests/ct/ct_test_log.py) on 127.0.0.1,
+# log i run by operator "Test Operator i", accepting chains to IT_DATA's root
+# (so kakuin init runs first; start_server's own init keeps it). Sets IT_CT_URL[i],
+# IT_CT_KEY[i] (base64 SPKI), IT_CT_RECORD[i] (one JSON line per submission) and
+# writes IT_CT_POLICY: policy/default.json with these logs as ct.logs, CT on in both
+# modes, and the ct settings of IT_CT_SETTINGS (JSON, e.g. '{"max_wait_seconds": 20}').
+# ct_log_mode I MODE switches log i's fault mode (ok, down, badsig, ...).
+IT_CT_URL=()
+IT_CT_KEY=()
+IT_CT_RECORD=()
+IT_CT_SETTINGS=${IT_CT_SETTINGS:-'{}'}
+start_ct_logs() {
+	local n=$1 i j out
+	"$IT_KAKUIN" init --data-dir "$IT_DATA" >"$IT_WORK/init-ct.log" 2>&1 ||
+	    { cat "$IT_WORK/init-ct.log"; die "kakuin init (for the CT logs' roots)"; }
+	for ((i = 0; i < n; i++)); do
+		out=$IT_WORK/ctlog$i.out
+		IT_CT_RECORD[i]=$IT_WORK/ctlog$i.record
+		/usr/bin/python3 "$IT_ROOTDIR/tests/ct/ct_test_log.py" \
+		    --roots "$IT_DATA/ca/root.pem" --record "${IT_CT_RECORD[i]}" \
+		    >"$out" 2>"$IT_WORK/ctlog$i.log" &
+		IT_PIDS+=($!)
+		for j in $(seq 100); do
+			[ -s "$out" ] && break
+			sleep 0.1
+		done
+		[ -s "$out" ] || die "CT test log $i did not start"
+		IT_CT_URL[i]=http://127.0.0.1:$(/usr/bin/python3 -c \
+		    'import json,sys; print(json.load(sys.stdin)["port"])' <"$out")/
+		IT_CT_KEY[i]=$(/usr/bin/python3 -c \
+		    'import json,sys; print(json.load(sys.stdin)["key"])' <"$out")
+		info "CT test log $i at ${IT_CT_URL[i]}"
+	done
+	IT_CT_POLICY=$IT_WORK/policy-ct.json
+	/usr/bin/python3 - "$IT_ROOTDIR/policy/default.json" "$IT_CT_POLICY" \
+	    "$IT_CT_SETTINGS" "${IT_CT_URL[@]}" "${IT_CT_KEY[@]}" <<'PY' || die "CT policy copy"
+import json, sys
+src, dst, settings = sys.argv[1:4]
+rest = sys.argv[4:]
+urls, keys = rest[:len(rest) // 2], rest[len(rest) // 2:]
+p = json.load(open(src))
+ct = p["ct"]
+ct.update({"enabled": True, "dev_enabled": True, "timeout_seconds": 3})
+ct.update(json.loads(settings))
+ct["logs"] = [{"description": f"Test Log {i}", "operator": f"Test Operator {i}",
+               "url": u, "key": k} for i, (u, k) in enumerate(zip(urls, keys))]
+json.dump(p, open(dst, "w"), indent=2)
+PY
+}
+
+ct_log_mode() {
+	curl -fsS --noproxy '*' -X POST -H 'Content-Type: application/json' \
+	    -d "{\"mode\": \"$2\"}" "${IT_CT_URL[$1]}control" >/dev/null ||
+	    die "cannot switch CT test log $1 to $2"
+}

@@ -11,6 +11,8 @@
 # - a rejected organization: the held order becomes invalid with the reviewers' reason;
 # - no EAB, a wrong MAC, a revoked key: refused, nothing created; the store stays
 #   consistent.
+# Production mode logs every certificate (policy ct.enabled): two local test CT logs
+# replace the policy's public ones, and the certificates carry their SCTs.
 # Usage: test_ov_clients.sh BUILD_DIR
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -18,7 +20,8 @@ it_init "${1:-}"
 start_dns
 IT_PRODUCTION=1
 UI_PORT=$(free_port 14001)
-IT_SERVE_ARGS=(--review-listen "127.0.0.1:$UI_PORT")
+start_ct_logs 2
+IT_SERVE_ARGS=(--review-listen "127.0.0.1:$UI_PORT" --policy "$IT_CT_POLICY")
 start_server
 
 review() { "$IT_KAKUIN" review "$@" --data-dir "$IT_DATA"; }
@@ -155,6 +158,14 @@ fi
 crt=$cb/config/live/ov/cert.pem
 check_issued_cert "$crt" www.ov.example.jp ov.example.jp
 subject_is "$crt" "Kakuin Shoji K.K." "Chiyoda-ku" "Tokyo"
+out=$(/usr/bin/python3 "$IT_ROOTDIR/tests/ct/ct_verify.py" "$crt" --issuer "$IT_ISSUING" \
+    --log "Test Log 0=${IT_CT_KEY[0]}" --log "Test Log 1=${IT_CT_KEY[1]}" --min 2 2>&1)
+if [ "$(grep -c ' OK' <<<"$out")" = 2 ]; then
+	pass "production mode: the certificate carries 2 verified SCTs"
+else
+	echo "$out"
+	fail "production mode: SCTs"
+fi
 
 info "lego with EAB: gives up while held, a re-run after approval succeeds at once"
 org2=$(new_org "Kakuin Denki K.K." "Naka-ku" "Kanagawa")
