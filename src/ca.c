@@ -363,7 +363,8 @@ kk_ca_plan(kk_ca *ca, const char *serial, const kk_subject *subj, const char *co
 	}
 	if (set_serial(x, serial, err) != 0 || set_subject(x, &ca->pol, subj, names[0], err) != 0 ||
 	    plan_validity(ca, x, now, days, &na, err) != 0 ||
-	    add_extensions(ca, x, names, n_names, err) != 0)
+	    add_extensions(ca, x, names, n_names, err) != 0 ||
+	    ca_apply_faults(ca, x, err) != 0)
 		goto out;
 	if (X509_sign(x, tk, EVP_sha256()) <= 0) {
 		kk_err_set(err, KK_ERR_INTERNAL, "lint: throwaway signature failed");
