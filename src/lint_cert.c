@@ -656,9 +656,9 @@ lint_cert(const kk_lint_ctx *ctx, const unsigned char *der, long len, kk_err *er
 	/* the generic extension rules first: OpenSSL's decoded views of the extensions
 	 * (keyUsage, key ids) are unreliable once an extension is repeated */
 	if (lint_extensions_generic(c, err) != 0 || lint_basics(ctx, c, err) != 0 ||
-	    lint_validity(ctx, c, err) != 0 || lint_subject(ctx, c, err) != 0 ||
-	    lint_key(ctx, c, err) != 0 || lint_extension_set(c, ctx->kind, err) != 0 ||
-	    lint_usage(c, err) != 0 || lint_san(ctx, c, err) != 0 ||
+	    lint_validity(ctx, c, err) != 0 || lint_san(ctx, c, err) != 0 ||
+	    lint_subject(ctx, c, err) != 0 || lint_key(ctx, c, err) != 0 ||
+	    lint_extension_set(c, ctx->kind, err) != 0 || lint_usage(c, err) != 0 ||
 	    lint_policies(c, ctx->pol, err) != 0 || lint_urls(c, ctx->pol, err) != 0 ||
 	    lint_key_ids(c, ctx->issuing, err) != 0)
 		goto out;
