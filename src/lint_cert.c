@@ -302,7 +302,7 @@ attr_problem(int nid, const ASN1_STRING *v, int max)
 }
 
 /* Subject (CP table 7.1-1): C fixed by policy, ST, L, O, CN once each, OU at most once,
- * nothing else; CN = the first name (names[0]). */
+ * nothing else, in that order; CN = the first name (names[0]). */
 static int
 lint_subject(const kk_lint_ctx *ctx, X509 *c, kk_err *err)
 {
@@ -317,9 +317,10 @@ lint_subject(const kk_lint_ctx *ctx, X509 *c, kk_err *err)
 	const X509_NAME *subj = X509_get_subject_name(c);
 	const ASN1_STRING *v;
 	const char *why;
-	size_t i;
+	size_t i, prev = 0;
 	int at, n;
 
+	/* attrs is in BR 7.1.4.2's relative order, which the subject must keep */
 	for (n = 0; n < X509_NAME_entry_count(subj); n++) {
 		at = OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(subj, n)));
 		for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]) && attrs[i].nid != at; i++)
@@ -327,6 +328,9 @@ lint_subject(const kk_lint_ctx *ctx, X509 *c, kk_err *err)
 		if (i == sizeof(attrs) / sizeof(attrs[0]))
 			return lint_fail(err, "subject has an attribute outside C, ST, L, O, OU, CN "
 			    "(CP table 7.1-1 Subject)");
+		if (i < prev)
+			return lint_fail(err, "subject attributes are out of order (BR 7.1.4.2)");
+		prev = i;
 	}
 	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
 		if ((at = X509_NAME_get_index_by_NID(subj, attrs[i].nid, -1)) < 0) {

@@ -370,12 +370,24 @@ test_subject(void **state)
 	    "CN (CP table 7.1-1 Subject)");
 	x = X509_dup(good);
 	X509_NAME_add_entry_by_txt(X509_get_subject_name(x), "OU", MBSTRING_UTF8,
-	    (const unsigned char *)"Second Unit", -1, -1, 0);
+	    (const unsigned char *)"Second Unit", -1,
+	    X509_NAME_get_index_by_NID(X509_get_subject_name(x), NID_commonName, -1), 0);
 	expect(x, KK_LINT_PLAIN, names, 3, "subject OU appears twice");
 	x = X509_dup(good);
 	X509_NAME_ENTRY_free(X509_NAME_delete_entry(X509_get_subject_name(x),
 	    X509_NAME_get_index_by_NID(X509_get_subject_name(x), NID_stateOrProvinceName, -1)));
 	expect(x, KK_LINT_PLAIN, names, 3, "subject ST is missing (CP table 7.1-1 Subject)");
+	/* CN moved in front of C */
+	x = X509_dup(good);
+	{
+		X509_NAME *n = X509_get_subject_name(x);
+		X509_NAME_ENTRY *e = X509_NAME_delete_entry(n,
+		    X509_NAME_get_index_by_NID(n, NID_commonName, -1));
+
+		assert_int_equal(X509_NAME_add_entry(n, e, 0, 0), 1);
+		X509_NAME_ENTRY_free(e);
+	}
+	expect(x, KK_LINT_PLAIN, names, 3, "subject attributes are out of order (BR 7.1.4.2)");
 }
 
 /* RFC 5280 4.2 and the BR on the extension list itself. */
