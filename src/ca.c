@@ -424,7 +424,8 @@ plan_cert(kk_ca *ca, const char *serial, const kk_subject *subj, const char *con
 	if (set_serial(x, serial, err) != 0 || set_subject(x, &ca->pol, subj, names[0], err) != 0 ||
 	    plan_validity(ca, x, now, days, &na, err) != 0 ||
 	    add_extensions(ca, x, names, n_names, err) != 0 ||
-	    (kind == KK_LINT_PRECERT && add_poison(x, err) != 0))
+	    (kind == KK_LINT_PRECERT && add_poison(x, err) != 0) ||
+	    ca_apply_faults(ca, x, err) != 0)
 		goto out;
 	if (lint_and_extract(ca, x, names, n_names, now, kind, tbs_der, tbs_len, err) != 0)
 		goto out;

@@ -13,7 +13,29 @@ struct kk_ca {
 	X509 *issuing;
 	time_t issuing_not_after;
 	char *chain_pem;
+	unsigned faults;   /* test seam, KK_CA_FAULT_*: always 0 outside unit tests */
 };
+
+/* Test seam (issue #6): deliberate builder mistakes, so unit tests can show that the
+ * pre-issuance lint (src/lint_cert.c) stops a broken certificate before the token is
+ * asked to sign. kk_ca_open leaves ca->faults at 0 and nothing in kakuin sets it; only
+ * tests/unit/test_lint_cert.c does, through this header. Each flag breaks one rule. */
+#define KK_CA_FAULT_NO_AIA           (1u << 0)  /* authorityInfoAccess dropped */
+#define KK_CA_FAULT_KU_NOT_CRITICAL  (1u << 1)  /* keyUsage re-added non-critical */
+#define KK_CA_FAULT_LONG_VALIDITY    (1u << 2)  /* notAfter one day past 398 days */
+#define KK_CA_FAULT_DUP_EXTENSION    (1u << 3)  /* a second subjectKeyIdentifier */
+#define KK_CA_FAULT_INTERNAL_NAME    (1u << 4)  /* "server.local" added to the SAN */
+#define KK_CA_FAULT_BAD_POLICY_OID   (1u << 5)  /* DV OID instead of the OV OID */
+#define KK_CA_FAULT_NO_POISON        (1u << 6)  /* precertificate poison removed */
+#define KK_CA_FAULT_CA_TRUE          (1u << 7)  /* basicConstraints cA=TRUE added */
+#define KK_CA_FAULT_ANY_EKU          (1u << 8)  /* anyExtendedKeyUsage in the EKU */
+#define KK_CA_FAULT_UNKNOWN_CRITICAL (1u << 9)  /* a critical private extension */
+#define KK_CA_FAULT_ISSUER_BYTES     (1u << 10) /* issuer DN re-encoded as UTF8String */
+#define KK_CA_FAULT_GENERALIZED_TIME (1u << 11) /* notAfter as GeneralizedTime */
+
+/* Applies ca->faults to the built, not yet signed certificate x (src/ca_faults.c).
+ * A no-op when faults is 0. x stays owned by the caller. */
+int ca_apply_faults(const kk_ca *ca, X509 *x, kk_err *err);
 
 /* The per-process throwaway RSA key for linting and for setting a TBS's algorithm
  * identifiers before the token signs the same bytes. Borrowed for the life of the

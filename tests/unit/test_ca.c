@@ -16,59 +16,10 @@
 #include "kakuin/clock.h"
 #include "kakuin/util.h"
 #include "kk_test_csr.h"
-
-static char dir[] = "/tmp/kk_ca_XXXXXX";
-static kk_paths paths;
-static kk_policy pol;
-static EVP_PKEY *csr_key; /* one RSA-2048 subscriber key for the whole file */
-static time_t t_init;     /* when the hierarchy was made */
+#include "ca_fixture.h"
 
 static const char *const names[] = { "www.example.jp", "example.jp", "*.shop.example.jp" };
 static const kk_subject subj = { "Example Co., Ltd.", "Web Unit", "Minato-ku", "Tokyo", 0 };
-
-static int
-group_setup(void **state)
-{
-	kk_err err;
-
-	(void)state;
-	unsetenv("KAKUIN_HSM_PIN");
-	unsetenv("KAKUIN_HSM_SO_PIN");
-	unsetenv("KAKUIN_POLICY");
-	if (mkdtemp(dir) == NULL || kk_policy_load(NULL, &pol, &err) != 0)
-		return -1;
-	kk_paths_init(&paths, dir);
-	/* before the first BR step, so every schedule date below is inside the CA's life */
-	kk_time_parse("2026-01-01", &t_init);
-	kk_clock_set(t_init);
-	csr_key = EVP_RSA_gen(2048);
-	return csr_key == NULL ? -1 : 0;
-}
-
-static int
-group_teardown(void **state)
-{
-	char cmd[600];
-
-	(void)state;
-	kk_clock_set(0);
-	EVP_PKEY_free(csr_key);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
-}
-
-static X509 *
-read_pem(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	X509 *x;
-
-	assert_non_null(f);
-	x = PEM_read_X509(f, NULL, NULL, NULL);
-	fclose(f);
-	assert_non_null(x);
-	return x;
-}
 
 static char *
 slurp(const char *path)
@@ -570,5 +521,5 @@ main(void)
 		cmocka_unit_test(test_open_without_init),
 	};
 
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, ca_fixture_setup, ca_fixture_teardown);
 }
