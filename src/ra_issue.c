@@ -168,7 +168,7 @@ kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t 
 		goto out;
 	/* held for OV review: the order stays processing, the sweeper issues it later */
 	if ((rc = kk_ra_issue(ra, order_id, req, err)) == KK_RA_HELD) {
-		kk_log("info", "ra", "order %lld held for review (account %lld): %s",
+		kk_log("info", "ra", "order %lld held (account %lld): %s",
 		    (long long)order_id, (long long)acct->id, err->detail);
 		kk_err_clear(err);
 		rc = 0;
@@ -229,6 +229,7 @@ plan(kk_ra *ra, const kk_order *o, const kk_orgrec *org, X509_REQ *req, const ch
 		cert->tbs = tbs;
 		cert->tbs_len = tbs_len;
 	}
+	cert->order_id = o->id;
 	cert->not_before = nb;
 	cert->not_after = na;
 	tbs = NULL;

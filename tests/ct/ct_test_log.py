@@ -280,11 +280,19 @@ def load_key(path):
     return key
 
 
+def load_pem_certs(data):
+    """Every certificate of a PEM file (Debian 12's cryptography 38 has no
+    load_pem_x509_certificates)."""
+    end = b"-----END CERTIFICATE-----"
+    return [x509.load_pem_x509_certificate(block + end)
+            for block in data.split(end) if b"-----BEGIN CERTIFICATE-----" in block]
+
+
 def load_roots(path):
     if path is None:
         return []
     with open(path, "rb") as f:
-        return x509.load_pem_x509_certificates(f.read())
+        return load_pem_certs(f.read())
 
 
 def main():

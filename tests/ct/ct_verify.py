@@ -75,7 +75,7 @@ def main():
         der = base64.b64decode(b64, validate=True)
         logs[hashlib.sha256(der).digest()] = (name, serialization.load_der_public_key(der))
     with open(args.cert, "rb") as f:
-        cert = x509.load_pem_x509_certificates(f.read())[0]
+        cert = x509.load_pem_x509_certificate(f.read())  # the first PEM block
     with open(args.issuer, "rb") as f:
         issuer = x509.load_pem_x509_certificate(f.read())
     issuer_key_hash = hashlib.sha256(issuer.public_key().public_bytes(

@@ -156,7 +156,7 @@ log_start(test_log *l, const char *name)
 		close(fds[1]);
 		if (freopen(errlog, "w", stderr) == NULL)
 			_exit(126);
-		execlp("python3", "python3", CT_DIR "ct_test_log.py", "--record", l->record,
+		execl("/usr/bin/python3", "python3", CT_DIR "ct_test_log.py", "--record", l->record,
 		    "--slow-seconds", "5", (char *)NULL);
 		_exit(127);
 	}
@@ -396,7 +396,7 @@ py_verify(X509 *x, int min)
 	snprintf(issuer, sizeof(issuer), "%s/issuer.pem", tmpdir);
 	write_pem(cert, x);
 	write_pem(issuer, ca);
-	snprintf(cmd, sizeof(cmd), "python3 %sct_verify.py %s --issuer %s --log A=%s "
+	snprintf(cmd, sizeof(cmd), "/usr/bin/python3 %sct_verify.py %s --issuer %s --log A=%s "
 	    "--log B=%s --min %d >&2", CT_DIR, cert, issuer, logs[0].key_b64, logs[1].key_b64,
 	    min);
 	st = system(cmd);
