@@ -153,8 +153,8 @@ kk_ca_new_serial(const kk_policy *pol, char out[41], kk_err *err)
 	return 0;
 }
 
-/* subject: C (fixed by policy), ST, L, O, OU (optional), CN = the first name
- * (CP table 7.1-1). */
+/* subject: C (fixed by policy), ST, L, O, CN = the first name (CP table 7.1-1; no OU,
+ * BR 7.1.2.7.4). */
 static int
 set_subject(X509 *x, const kk_policy *pol, const kk_subject *subj, const char *cn, kk_err *err)
 {
@@ -163,16 +163,13 @@ set_subject(X509 *x, const kk_policy *pol, const kk_subject *subj, const char *c
 		const char *field, *value;
 	} rdn[] = {
 		{ "C", pol->subject_country }, { "ST", subj->st }, { "L", subj->l },
-		{ "O", subj->o }, { "OU", subj->ou }, { "CN", cn },
+		{ "O", subj->o }, { "CN", cn },
 	};
 	size_t i;
 
 	for (i = 0; i < sizeof(rdn) / sizeof(rdn[0]); i++) {
-		if (rdn[i].value == NULL || *rdn[i].value == '\0') {
-			if (strcmp(rdn[i].field, "OU") == 0)
-				continue;
+		if (rdn[i].value == NULL || *rdn[i].value == '\0')
 			return kk_err_set(err, KK_ERR_INTERNAL, "subject %s is required", rdn[i].field);
-		}
 		if (X509_NAME_add_entry_by_txt(n, rdn[i].field, MBSTRING_UTF8,
 		    (const unsigned char *)rdn[i].value, -1, -1, 0) != 1) {
 			kk_err_set(err, KK_ERR_INTERNAL, "bad subject %s", rdn[i].field);

@@ -8,7 +8,7 @@
  * Table 7.1-1 row -> rule:
  *   Version -> lint_basics; Serial Number -> lint_serial; Signature Algorithm ->
  *   lint_signature; Issuer -> lint_basics (bytes of the issuing CA's subject);
- *   Validity -> lint_validity; Subject C/ST/L/O/OU/CN -> lint_subject; Subject Public
+ *   Validity -> lint_validity; Subject C/ST/L/O/CN (no OU) -> lint_subject; Subject Public
  *   Key Info -> lint_key; keyUsage, extendedKeyUsage -> lint_usage; Subject Alt Name ->
  *   lint_san; CertificatePolicies -> lint_policies; CRL Distribution Points, Authority
  *   Information Access -> lint_urls; Authority/Subject Key Identifier -> lint_key_ids;
@@ -301,8 +301,9 @@ attr_problem(int nid, const ASN1_STRING *v, int max)
 	return chars > max ? "is longer than its upper bound" : NULL;
 }
 
-/* Subject (CP table 7.1-1): C fixed by policy, ST, L, O, CN once each, OU at most once,
- * nothing else, in that order; CN = the first name (names[0]). */
+/* Subject (CP table 7.1-1): C fixed by policy, ST, L, O, CN once each, nothing else, in
+ * that order; CN = the first name (names[0]). The table's optional OU is refused: BR
+ * 7.1.2.7.4 (SC-47v2) prohibits it since 2022-09-01, and the stricter rule wins. */
 static int
 lint_subject(const kk_lint_ctx *ctx, X509 *c, kk_err *err)
 {
@@ -312,7 +313,7 @@ lint_subject(const kk_lint_ctx *ctx, X509 *c, kk_err *err)
 	} attrs[] = {
 		{ NID_countryName, 2, 1, "C" }, { NID_stateOrProvinceName, 128, 1, "ST" },
 		{ NID_localityName, 128, 1, "L" }, { NID_organizationName, 64, 1, "O" },
-		{ NID_organizationalUnitName, 64, 0, "OU" }, { NID_commonName, 64, 1, "CN" },
+		{ NID_commonName, 64, 1, "CN" },
 	};
 	const X509_NAME *subj = X509_get_subject_name(c);
 	const ASN1_STRING *v;
@@ -325,8 +326,11 @@ lint_subject(const kk_lint_ctx *ctx, X509 *c, kk_err *err)
 		at = OBJ_obj2nid(X509_NAME_ENTRY_get_object(X509_NAME_get_entry(subj, n)));
 		for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]) && attrs[i].nid != at; i++)
 			;
+		if (at == NID_organizationalUnitName)
+			return lint_fail(err, "subject has organizationalUnitName, which BR "
+			    "7.1.2.7.4 prohibits (SC-47v2)");
 		if (i == sizeof(attrs) / sizeof(attrs[0]))
-			return lint_fail(err, "subject has an attribute outside C, ST, L, O, OU, CN "
+			return lint_fail(err, "subject has an attribute outside C, ST, L, O, CN "
 			    "(CP table 7.1-1 Subject)");
 		if (i < prev)
 			return lint_fail(err, "subject attributes are out of order (BR 7.1.4.2)");

@@ -207,7 +207,6 @@ plan(kk_ra *ra, const kk_order *o, const kk_orgrec *org, X509_REQ *req, const ch
 		}
 	}
 	subj.o = org->name;
-	subj.ou = org->unit;
 	subj.l = org->locality;
 	subj.st = org->state;
 	prof = kk_policy_profile(&ra->cfg.policy, o->profile[0] ? o->profile :

@@ -67,10 +67,12 @@ int kk_ca_sign_x509(kk_signer *s, const char *label, X509 *cert, X509 **out, kk_
  * authorityKeyIdentifier. */
 int kk_ca_add_ext(X509 *cert, X509 *issuer, int nid, const char *value, kk_err *err);
 
-/* Subject of a subscriber certificate: C from policy, the rest from the organization;
- * validity_days: the order's profile maximum (0 = the CP/BR maximum, which always caps). */
+/* Subject of a subscriber certificate: C from policy, the rest from the organization.
+ * No OU: the CP's table lists it as optional, BR 7.1.2.7.4 (SC-47v2) has prohibited it
+ * since 2022-09-01, and the stricter rule wins. validity_days: the order's profile
+ * maximum (0 = the CP/BR maximum, which always caps). */
 typedef struct kk_subject {
-	const char *o, *ou, *l, *st; /* ou may be NULL or "" */
+	const char *o, *l, *st;
 	int validity_days;
 } kk_subject;
 

@@ -77,7 +77,8 @@ grep -qx 'C=JP' <<<"$ifields" &&
     grep -qxF "CN=$ISSUER_CN" <<<"$ifields"
 row "issuer C=JP, O, CN per table" $? "$(echo "$ifields" | tr '\n' ';')"
 
-# Subject: C=JP, ST, L, O required, OU optional, CN = first name; nothing else.
+# Subject: C=JP, ST, L, O required, CN = first name; nothing else. The CP's optional
+# OU is prohibited by BR 7.1.2.7.4 (SC-47v2), the stricter rule.
 sfields=$(name_fields "$CERT" subject)
 sval() { echo "$sfields" | sed -n "s/^$1=//p"; }
 [ "$(echo "$sfields" | grep -c '^C=')" -eq 1 ] && [ "$(sval C)" = JP ]
@@ -86,13 +87,11 @@ for f in ST L O; do
 	[ "$(echo "$sfields" | grep -c "^$f=")" -eq 1 ] && [ -n "$(sval "$f")" ]
 	row "subject $f present" $? "$f='$(sval "$f")'"
 done
-if grep -q '^OU=' <<<"$sfields"; then
-	[ -n "$(sval OU)" ]
-	row "subject OU non-empty if present" $? "empty OU"
-fi
+! grep -q '^OU=' <<<"$sfields"
+row "no subject OU (BR 7.1.2.7.4)" $? "OU='$(sval OU)'"
 [ "$(echo "$sfields" | grep -c '^CN=')" -eq 1 ] && [ "$(sval CN)" = "${NAMES[0]}" ]
 row "subject CN = ${NAMES[0]}" $? "CN='$(sval CN)'"
-other=$(echo "$sfields" | grep -v -E '^(C|ST|L|O|OU|CN)=' || true)
+other=$(echo "$sfields" | grep -v -E '^(C|ST|L|O|CN)=' || true)
 [ -z "$other" ]
 row "subject has no other attributes" $? "$(echo "$other" | tr '\n' ';')"
 

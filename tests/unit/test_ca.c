@@ -19,7 +19,7 @@
 #include "ca_fixture.h"
 
 static const char *const names[] = { "www.example.jp", "example.jp", "*.shop.example.jp" };
-static const kk_subject subj = { "Example Co., Ltd.", "Web Unit", "Minato-ku", "Tokyo", 0 };
+static const kk_subject subj = { "Example Co., Ltd.", "Minato-ku", "Tokyo", 0 };
 
 static char *
 slurp(const char *path)
@@ -228,7 +228,7 @@ test_subscriber_profile(void **state)
 	assert_int_equal(X509_get_signature_nid(x), NID_sha256WithRSAEncryption);
 	assert_int_equal(X509_NAME_cmp(X509_get_issuer_name(x), X509_get_subject_name(iss)), 0);
 	X509_NAME_oneline(X509_get_subject_name(x), buf, sizeof(buf));
-	assert_string_equal(buf, "/C=JP/ST=Tokyo/L=Minato-ku/O=Example Co., Ltd./OU=Web Unit"
+	assert_string_equal(buf, "/C=JP/ST=Tokyo/L=Minato-ku/O=Example Co., Ltd."
 	    "/CN=www.example.jp");
 	assert_int_equal(asn1_to_time(X509_get0_notBefore(x)), nb);
 	assert_int_equal(asn1_to_time(X509_get0_notAfter(x)), na);
@@ -296,27 +296,6 @@ test_subscriber_profile(void **state)
 	assert_verifies(x, root, iss, X509_PURPOSE_SSL_SERVER);
 	X509_free(x);
 
-	/* no OU: the attribute is left out, not empty */
-	{
-		kk_subject s2 = { "Example Co., Ltd.", "", "Minato-ku", "Tokyo", 0 };
-		char serial[41];
-		unsigned char *tbs = NULL, *der = NULL;
-		size_t tl = 0, dl = 0;
-		const unsigned char *p;
-
-		assert_int_equal(kk_ca_new_serial(&pol, serial, &err), 0);
-		assert_int_equal(kk_ca_plan(ca, serial, &s2, names, 1, csr, kk_now(), &tbs, &tl,
-		    &nb, &na, &err), 0);
-		assert_int_equal(kk_ca_sign(ca, tbs, tl, &der, &dl, &err), 0);
-		p = der;
-		x = d2i_X509(NULL, &p, (long)dl);
-		X509_NAME_oneline(X509_get_subject_name(x), buf, sizeof(buf));
-		assert_string_equal(buf, "/C=JP/ST=Tokyo/L=Minato-ku/O=Example Co., Ltd."
-		    "/CN=www.example.jp");
-		X509_free(x);
-		free(tbs);
-		free(der);
-	}
 	X509_REQ_free(csr);
 	X509_free(root), X509_free(iss);
 	kk_ca_free(ca);
@@ -419,7 +398,7 @@ test_plan_refuses(void **state)
 	kk_ca *ca = NULL;
 	EVP_PKEY *ec = EVP_EC_gen("P-256");
 	X509_REQ *csr = kk_test_csr(csr_key, NULL, names, 1), *eccsr = kk_test_csr(ec, NULL, names, 1);
-	kk_subject no_org = { "", NULL, "Minato-ku", "Tokyo", 0 };
+	kk_subject no_org = { "", "Minato-ku", "Tokyo", 0 };
 	unsigned char *tbs = NULL, *der = NULL;
 	unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
 	size_t tl = 0, dl = 0;

@@ -238,7 +238,7 @@ test_resume_planned(void **state)
 	X509 *x;
 	char serial[41];
 	const char *names[] = {"plan.example.jp"};
-	kk_subject subj = {"Org", NULL, "L", "ST", 0};
+	kk_subject subj = {"Org", "L", "ST", 0};
 	time_t nb, na;
 	kk_err e;
 	int n;
