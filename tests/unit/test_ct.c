@@ -31,19 +31,9 @@
 #include <openssl/x509v3.h>
 #include "kakuin/ct.h"
 #include "kakuin/util.h"
+#include "ct_log_fixture.h"
 
-#define CT_DIR	KAKUIN_SOURCE_DIR "/tests/ct/"
 #define DAY	86400
-
-/* One running test log. */
-typedef struct test_log {
-	pid_t pid;
-	int port;
-	char key_b64[700];
-	unsigned char key[512];
-	size_t key_len;
-	char record[300];
-} test_log;
 
 static char tmpdir[] = "/tmp/kk_ct_XXXXXX";
 static test_log logs[3];	/* A, B (two operators), C (temporal shards) */
@@ -123,84 +113,6 @@ make_cert(const char *cn, EVP_PKEY *key, X509 *issuer, EVP_PKEY *ikey, long days
 	return x;
 }
 
-static long
-file_lines(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	long n = 0;
-	int c;
-
-	if (f == NULL)
-		return 0;
-	while ((c = fgetc(f)) != EOF)
-		n += c == '\n';
-	fclose(f);
-	return n;
-}
-
-static int
-log_start(test_log *l, const char *name)
-{
-	char line[2048], errlog[300];
-	json_t *j = NULL;
-	FILE *f;
-	int fds[2], n;
-
-	snprintf(l->record, sizeof(l->record), "%s/%s.rec", tmpdir, name);
-	snprintf(errlog, sizeof(errlog), "%s/%s.err", tmpdir, name);
-	if (pipe(fds) != 0 || (l->pid = fork()) < 0)
-		return -1;
-	if (l->pid == 0) {
-		dup2(fds[1], 1);
-		close(fds[0]);
-		close(fds[1]);
-		if (freopen(errlog, "w", stderr) == NULL)
-			_exit(126);
-		execl("/usr/bin/python3", "python3", CT_DIR "ct_test_log.py", "--record", l->record,
-		    "--slow-seconds", "5", (char *)NULL);
-		_exit(127);
-	}
-	close(fds[1]);
-	f = fdopen(fds[0], "r");
-	if (f == NULL || fgets(line, sizeof(line), f) == NULL ||
-	    (j = json_loads(line, 0, NULL)) == NULL)
-		return -1;
-	fclose(f);
-	l->port = (int)json_integer_value(json_object_get(j, "port"));
-	snprintf(l->key_b64, sizeof(l->key_b64), "%s", json_string_value(json_object_get(j,
-	    "key")));
-	json_decref(j);
-	n = EVP_DecodeBlock(l->key, (const unsigned char *)l->key_b64, (int)strlen(l->key_b64));
-	l->key_len = (size_t)n - (strstr(l->key_b64, "==") ? 2 : strchr(l->key_b64, '=') ? 1 : 0);
-	return l->port > 0 && n > 0 ? 0 : -1;
-}
-
-static size_t
-discard(char *data, size_t size, size_t n, void *arg)
-{
-	(void)data;
-	(void)arg;
-	return size * n;
-}
-
-static void
-set_mode(const test_log *l, const char *mode)
-{
-	CURL *h = curl_easy_init();
-	char url[64], body[64];
-	long status = 0;
-
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d/control", l->port);
-	snprintf(body, sizeof(body), "{\"mode\": \"%s\"}", mode);
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
-	assert_int_equal(curl_easy_perform(h), CURLE_OK);
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-	assert_int_equal(status, 200);
-	curl_easy_cleanup(h);
-}
-
 /* A CT log list in OpenSSL's format (CTLOG_STORE_load_file) naming the three logs. */
 static int
 store_load(void)
@@ -228,8 +140,9 @@ fixture_start(void **state)
 	long n;
 
 	(void)state;
-	if (mkdtemp(tmpdir) == NULL || log_start(&logs[0], "a") != 0 ||
-	    log_start(&logs[1], "b") != 0 || log_start(&logs[2], "c") != 0 || store_load() != 0)
+	if (mkdtemp(tmpdir) == NULL || ct_log_start(&logs[0], tmpdir, "a") != 0 ||
+	    ct_log_start(&logs[1], tmpdir, "b") != 0 ||
+	    ct_log_start(&logs[2], tmpdir, "c") != 0 || store_load() != 0)
 		return -1;
 	root_key = ec_key();
 	ca_key = ec_key();
@@ -251,12 +164,8 @@ fixture_stop(void **state)
 	int i;
 
 	(void)state;
-	for (i = 0; i < 3; i++) {
-		if (logs[i].pid > 0) {
-			kill(logs[i].pid, SIGTERM);
-			waitpid(logs[i].pid, NULL, 0);
-		}
-	}
+	for (i = 0; i < 3; i++)
+		ct_log_stop(&logs[i]);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
 	if (getenv("KK_CT_KEEP") == NULL && system(cmd) != 0)
 		return -1;
@@ -282,26 +191,9 @@ pol_init(kk_ct_policy *ct, int min_scts, int min_operators, int timeout)
 
 /* Adds a log at port (one of the test logs' keys) with a temporal interval. */
 static void
-pol_add_at(kk_ct_policy *ct, const test_log *l, int port, const char *name, const char *op,
-    time_t start, time_t end)
-{
-	kk_ct_log *g = &ct->logs[ct->n_logs++];
-
-	snprintf(g->name, sizeof(g->name), "%s", name);
-	snprintf(g->operator_name, sizeof(g->operator_name), "%s", op);
-	snprintf(g->url, sizeof(g->url), "http://127.0.0.1:%d/", port);
-	memcpy(g->key, l->key, l->key_len);
-	g->key_len = l->key_len;
-	assert_int_equal(EVP_Digest(g->key, g->key_len, g->log_id, NULL, EVP_sha256(), NULL),
-	    1);
-	g->not_after_start = start;
-	g->not_after_end = end;
-}
-
-static void
 pol_add(kk_ct_policy *ct, const test_log *l, const char *name, const char *op)
 {
-	pol_add_at(ct, l, l->port, name, op, 0, 0);
+	ct_pol_add(ct, l, l->port, name, op, 0, 0);
 }
 
 /* Logs A and B of operators OpA and OpB. */
@@ -418,8 +310,8 @@ expect_unverified(const kk_ct_policy *ct, X509 *x, X509 *issuer, const char *wan
 static void
 modes(const char *a, const char *b)
 {
-	set_mode(&logs[0], a);
-	set_mode(&logs[1], b);
+	ct_log_mode(&logs[0], a);
+	ct_log_mode(&logs[1], b);
 }
 
 /* Two logs of two operators: two SCTs that OpenSSL verifies, a final certificate that
@@ -540,7 +432,7 @@ test_refused_connection(void **state)
 	modes("ok", "ok");
 	pol_init(&ct, 2, 2, 10);
 	pol_add(&ct, &logs[0], "A 'log'", "OpA");
-	pol_add_at(&ct, &logs[1], ntohs(sa.sin_port), "B 'log'", "OpB", 0, 0);
+	ct_pol_add(&ct, &logs[1], ntohs(sa.sin_port), "B 'log'", "OpB", 0, 0);
 	expect_refused(&ct, "CT: 1 of 2 required SCTs (1 of 2 operators): B 'log': Failed to "
 	    "connect");
 }
@@ -602,7 +494,7 @@ test_slow(void **state)
 	expect_refused(&ct, "B 'log': Operation timed out");
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_true(t1.tv_sec - t0.tv_sec < 3);
-	set_mode(&logs[1], "ok");
+	ct_log_mode(&logs[1], "ok");
 }
 
 /* Temporal shards (RFC 6962 log lists): only the log whose [start, end) holds notAfter
@@ -616,33 +508,33 @@ test_temporal(void **state)
 	unsigned char *list = NULL;
 	kk_ct_policy ct;
 	kk_err err = { 0 };
-	long a0 = file_lines(logs[0].record), c0 = file_lines(logs[2].record);
+	long a0 = ct_file_lines(logs[0].record), c0 = ct_file_lines(logs[2].record);
 	size_t len;
 
 	(void)state;
 	modes("ok", "ok");
 	pol_init(&ct, 1, 1, 10);
-	pol_add_at(&ct, &logs[0], logs[0].port, "A 2026", "OpA", now, now + 200 * DAY);
-	pol_add_at(&ct, &logs[2], logs[2].port, "C 2027", "OpC", now + 200 * DAY,
+	ct_pol_add(&ct, &logs[0], logs[0].port, "A 2026", "OpA", now, now + 200 * DAY);
+	ct_pol_add(&ct, &logs[2], logs[2].port, "C 2027", "OpC", now + 200 * DAY,
 	    now + 400 * DAY);
 	assert_int_equal(collect(&ct, pre90, &list, &len, &err), 0);
 	assert_int_equal(ossl_valid(list, len, pre90), 1);
 	free(list);
-	assert_int_equal(file_lines(logs[0].record), a0 + 1);
-	assert_int_equal(file_lines(logs[2].record), c0);
+	assert_int_equal(ct_file_lines(logs[0].record), a0 + 1);
+	assert_int_equal(ct_file_lines(logs[2].record), c0);
 
 	assert_int_equal(collect(&ct, pre300, &list, &len, &err), 0);
 	assert_int_equal(ossl_valid(list, len, pre300), 1);
 	free(list);
-	assert_int_equal(file_lines(logs[0].record), a0 + 1);
-	assert_int_equal(file_lines(logs[2].record), c0 + 1);
+	assert_int_equal(ct_file_lines(logs[0].record), a0 + 1);
+	assert_int_equal(ct_file_lines(logs[2].record), c0 + 1);
 
 	ct.logs[1].not_after_start = now + 500 * DAY;
 	ct.logs[1].not_after_end = now + 600 * DAY;
 	list = NULL;
 	assert_int_equal(collect(&ct, pre300, &list, &len, &err), -1);
 	assert_non_null(strstr(err.detail, "no log of the policy takes notAfter"));
-	assert_int_equal(file_lines(logs[2].record), c0 + 1);
+	assert_int_equal(ct_file_lines(logs[2].record), c0 + 1);
 	X509_free(pre90);
 	X509_free(pre300);
 }
@@ -658,7 +550,7 @@ test_input_checks(void **state)
 	kk_ct_policy ct;
 	kk_err err = { 0 };
 	size_t len;
-	long b0 = file_lines(logs[1].record);
+	long b0 = ct_file_lines(logs[1].record);
 	int n;
 
 	(void)state;
@@ -676,7 +568,7 @@ test_input_checks(void **state)
 	assert_int_equal(kk_ct_collect(&ct, der, (size_t)n - 1, ca, NULL, &list, &len, &err),
 	    -1);
 	assert_non_null(strstr(err.detail, "does not parse"));
-	assert_int_equal(file_lines(logs[1].record), b0 + 1);
+	assert_int_equal(ct_file_lines(logs[1].record), b0 + 1);
 	OPENSSL_free(der);
 	X509_free(plain);
 	X509_free(pre);
