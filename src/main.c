@@ -236,6 +236,13 @@ cmd_serve(const opts *o)
 		kk_log("warning", "main", "dev mode: accounts without External Account Binding "
 		    "get the dev organization \"%s\"; do not use for real certificates",
 		    cfg.policy.dev_org_name);
+	if (kk_policy_ct_on(&cfg.policy))
+		kk_log("info", "main", "Certificate Transparency on: %d SCTs from %d operators "
+		    "out of %zu logs (policy ct)", cfg.policy.ct.min_scts,
+		    cfg.policy.ct.min_operators, cfg.policy.ct.n_logs);
+	else
+		kk_log("warning", "main", "Certificate Transparency off (policy ct): certificates "
+		    "carry no SCTs");
 	if (dnssec_check(&cfg, o) != 0)
 		return 1;
 	/* signals are handled by sigwait below, not by whichever thread they hit */
