@@ -4,52 +4,11 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "kakuin/clock.h"
+#include "kakuin/names.h"
 #include "kakuin/util.h"
 #include "ra_internal.h"
 
 #define DAY 86400
-
-/* A DNS name we may issue for: LDH labels, 2+ labels, <= 253 octets, TLD not numeric
- * (so no IP addresses). value is lower-cased already. NULL = ok, else the reason. */
-static const char *
-dns_name_problem(const char *v)
-{
-	size_t len = strlen(v), lablen = 0, labels = 1, i;
-	int tld_alpha = 0;
-
-	if (len == 0 || len > 253)
-		return "name must be 1 to 253 characters";
-	if (v[len - 1] == '.')
-		return "name must not end with a dot";
-	for (i = 0; i < len; i++) {
-		char c = v[i];
-		if (c == '.') {
-			if (lablen == 0)
-				return "name has an empty label";
-			if (v[i - 1] == '-')
-				return "a label must not end with a hyphen";
-			lablen = 0;
-			labels++;
-			tld_alpha = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'))
-			return "name contains a character outside letters, digits and hyphen";
-		if (c == '-' && lablen == 0)
-			return "a label must not start with a hyphen";
-		if (++lablen > 63)
-			return "a label is longer than 63 characters";
-		if (c < '0' || c > '9')
-			tld_alpha = 1;
-	}
-	if (v[len - 1] == '-')
-		return "a label must not end with a hyphen";
-	if (labels < 2)
-		return "name must have at least two labels";
-	if (!tld_alpha)
-		return "IP addresses and numeric top-level labels are not accepted";
-	return NULL;
-}
 
 /* Normalised identifiers of a newOrder payload as a JSON array; KK_ERR_* on bad input. */
 static json_t *
@@ -91,9 +50,10 @@ parse_identifiers(json_t *payload, kk_err *err)
 		}
 		strcpy(name, value);
 		kk_str_lower(name);
-		/* RFC 8555 7.1.3: "*." only as the whole leftmost label, over a name of 2+ labels */
-		if ((why = dns_name_problem(strncmp(name, "*.", 2) == 0 ? name + 2 : name)) != NULL) {
-			kk_err_set(err, KK_ERR_REJECTED_IDENTIFIER, "%.255s: %s", name, why);
+		/* RFC 8555 7.1.3 wildcards, and the lint's own name rule (BR 4.2.2, 7.1.2.7.12):
+		 * a name the lint would refuse at finalize is refused here */
+		if ((why = kk_dns_name_problem(name)) != NULL) {
+			kk_err_set(err, KK_ERR_REJECTED_IDENTIFIER, "\"%.255s\" %s", name, why);
 			goto fail;
 		}
 		json_array_foreach(out, j, w)

@@ -10,7 +10,7 @@ lets the server look them up through the validating unbound:
   - CAA at finalize (RFC 8659, RFC 8657): no record, our issuer, another CA,
     issuewild, a CNAME chain, a critical unknown tag, accounturi,
     validationmethods, `issue ";"`;
-  - DNSSEC: bogus.test refuses validation, insecure.test is accepted, a CAA
+  - DNSSEC: bogus.jp refuses validation, insecure.jp is accepted, a CAA
     lookup that SERVFAILs refuses issuance;
   - wildcard identifiers get only DNS challenge types; the ADN rule;
   - the phone methods (BR 3.2.2.4.16/.17): the number published in TXT
@@ -51,8 +51,8 @@ DNS_TYPES = ("dns-01", "dns-cname-01", "dns-caa-01", "dns-account-01", "dns-pers
 BR_METHOD = {"dns-01": "3.2.2.4.7", "dns-cname-01": "3.2.2.4.7", "dns-caa-01": "3.2.2.4.7",
              "dns-account-01": "3.2.2.4.21", "dns-persist-01": "3.2.2.4.22"}
 # The zones of dns_lib.sh, most specific first.
-ZONES = ("_acme-challenge.x.broken.test", "secure.test", "insecure.test", "bogus.test",
-         "test")
+ZONES = ("_acme-challenge.x.broken.jp", "secure.jp", "insecure.jp", "bogus.jp",
+         "jp")
 OUR_CAA = "secomtrust.net"  # policy directory.caa_identities
 OTHER_CA = "otherca.example"
 RUN = str(int(time.time()) % 100000)  # keeps names unique if a Knot is reused
@@ -136,7 +136,7 @@ class Ctx:
         return cl
 
 
-def name(label, zone="insecure.test"):
+def name(label, zone="insecure.jp"):
     return f"{label}-{RUN}.{zone}"
 
 
@@ -219,7 +219,7 @@ def test_methods(ctx, cl):
         tag = t.replace("-", "")
         for case in ("right", "wrong", "missing"):
             # the right records in the signed zone (AD=1 answers), the others unsigned
-            zone = "secure.test" if case == "right" else "insecure.test"
+            zone = "secure.jp" if case == "right" else "insecure.jp"
             domain = name(f"{tag}-{case}", zone)
             _, _, az_url, az = one_authz(ctx, cl, domain)
             ch = challenge(az, t)
@@ -361,7 +361,7 @@ def test_caa(ctx, cl):
     n = {k: name("caa-" + k) for k in ("none", "ours", "other", "wild", "crit", "acct-no",
                                         "acct-yes", "vm-no", "vm-yes", "semi", "cn",
                                         "cn-mid")}
-    tgt = name("caa-cn-tgt", "secure.test")
+    tgt = name("caa-cn-tgt", "secure.jp")
     caa_case(ctx, cl, "no record", [n["none"]], {}, "issued")
     caa_case(ctx, cl, f'issue "{OUR_CAA}"', [n["ours"]],
              {n["ours"]: [f'0 issue "{OUR_CAA}"']}, "issued")
@@ -408,20 +408,20 @@ def dns01_authz(ctx, cl, domain):
 
 
 def test_dnssec(ctx, cl):
-    # bogus.test: the resolver SERVFAILs (DNSSEC Bogus) -> invalid, dns problem
-    domain = name("d01-bogus", "bogus.test")
+    # bogus.jp: the resolver SERVFAILs (DNSSEC Bogus) -> invalid, dns problem
+    domain = name("d01-bogus", "bogus.jp")
     got = dns01_authz(ctx, cl, domain)
     if got is None:
         return
     az_url, ch = got
     ctx.dns.txt(f"_acme-challenge.{domain}", d_ka(ka(cl, ch)))
     res = answer(cl, az_url, ch)
-    check(f"dns-01 in bogus.test ({domain}) -> authorization invalid",
+    check(f"dns-01 in bogus.jp ({domain}) -> authorization invalid",
           res.get("status") == "invalid", res)
     err = chall_error(res, "dns-01")
-    check("dns-01 in bogus.test -> dns problem", err.get("type") == ERR + "dns", err,
+    check("dns-01 in bogus.jp -> dns problem", err.get("type") == ERR + "dns", err,
           pebble_differs=True)
-    # insecure.test: AD=0 but provably unsigned -> accepted
+    # insecure.jp: AD=0 but provably unsigned -> accepted
     domain = name("d01-insecure")
     got = dns01_authz(ctx, cl, domain)
     if got is None:
@@ -429,10 +429,10 @@ def test_dnssec(ctx, cl):
     az_url, ch = got
     ctx.dns.txt(f"_acme-challenge.{domain}", d_ka(ka(cl, ch)))
     res = answer(cl, az_url, ch)
-    check(f"dns-01 in insecure.test ({domain}) -> authorization valid",
+    check(f"dns-01 in insecure.jp ({domain}) -> authorization valid",
           res.get("status") == "valid", res)
-    # x.broken.test: the dns-01 TXT resolves, its CAA lookup SERVFAILs -> not issued
-    caa_case(ctx, cl, "lookup SERVFAILs", ["x.broken.test"], {}, "refused",
+    # x.broken.jp: the dns-01 TXT resolves, its CAA lookup SERVFAILs -> not issued
+    caa_case(ctx, cl, "lookup SERVFAILs", ["x.broken.jp"], {}, "refused",
              ptypes=("dns", "caa"))
 
 

@@ -244,6 +244,16 @@ def test_new_order(ctx):
         {"type": "ip", "value": "192.0.2.1"}]}), 400, "unsupportedIdentifier")
     for name in ("*.jp", "a.*.example.jp", "-a.example.jp", "a..b", "localhost", "1.2.3.4"):
         expect(f"name {name!r}", a.order_request([name]), 400, "rejectedIdentifier")
+    # BR 4.2.2, 3.2.2.6: internal names and public suffixes are refused when ordered,
+    # with the lint's reason, instead of being validated and failing at finalize
+    for name, why in (("www.secure.test", "reserved top-level domain"),
+                      ("intranet", "not under a public suffix"),
+                      ("co.jp", "itself a public suffix")):
+        r = a.order_request([name])
+        check(f"internal name {name!r} -> 400 rejectedIdentifier ({why})",
+              r.status_code == 400 and problem(r).get("type") == ERR + "rejectedIdentifier"
+              and why in problem(r).get("detail", ""), f"{r.status_code} {r.text[:300]}",
+              pebble_differs=True)
     r = a.post(a.dir["newOrder"], {"identifiers": [{"type": "dns", "value": "p.example.jp"}],
                                     "profile": "no-such-profile"})
     expect("an unknown profile", r, 400, "invalidProfile")

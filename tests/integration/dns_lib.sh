@@ -10,15 +10,18 @@
 #   unbound  validating resolver in front of it: stub zones to Knot, the
 #            trust anchors below, no root anchor, no cache, EDE on
 # Zones on Knot (every one updatable with the key):
-#   test.                          unsigned parent (CAA climbing ends here)
-#   secure.test.                   signed; unbound trusts its KSK -> AD=1
-#   insecure.test.                 unsigned, no anchor -> NOERROR, AD=0
-#   bogus.test.                    signed; unbound's anchor is another key
-#                                  -> SERVFAIL
-#   _acme-challenge.x.broken.test. served; broken.test. is configured in
-#                                  Knot without a zone file, so Knot answers
-#                                  SERVFAIL for it -> CAA x.broken.test
-#                                  SERVFAILs while the dns-01 TXT resolves
+#   jp.                          unsigned parent, a TLD in the PSL's ICANN
+#                                section (the lint and newOrder refuse
+#                                reserved TLDs such as test., BR 4.2.2);
+#                                CAA climbing (RFC 8659 3) ends here
+#   secure.jp.                   signed; unbound trusts its KSK -> AD=1
+#   insecure.jp.                 unsigned, no anchor -> NOERROR, AD=0
+#   bogus.jp.                    signed; unbound's anchor is another key
+#                                -> SERVFAIL
+#   _acme-challenge.x.broken.jp. served; broken.jp. is configured in
+#                                Knot without a zone file, so Knot answers
+#                                SERVFAIL for it -> CAA x.broken.jp
+#                                SERVFAILs while the dns-01 TXT resolves
 # Ports are free ones the kernel picks, or IT_KNOT_PORT_WANT /
 # IT_UNBOUND_PORT_WANT when those are free.
 # Variables set: IT_KNOT_PORT IT_UNBOUND_PORT IT_TSIG_SECRET (exported),
@@ -28,8 +31,8 @@
 # it shows the tails of knot.log and unbound.log.
 
 IT_TSIG_NAME=kakuin-test
-IT_DNS_ZONES=(test. secure.test. insecure.test. bogus.test.
-	_acme-challenge.x.broken.test.)
+IT_DNS_ZONES=(jp. secure.jp. insecure.jp. bogus.jp.
+	_acme-challenge.x.broken.jp.)
 
 # kdig_r ARGS...: kdig through the resolver (unbound), DNSSEC OK bit set.
 kdig_r() {
@@ -42,8 +45,8 @@ kdig_a() {
 }
 
 # knot_zones: one zone file per zone. TTLs 1 s and SOA minimum 0, so no
-# resolver keeps an answer (unbound caches nothing anyway). test. delegates
-# its children to ns.test. (Knot itself).
+# resolver keeps an answer (unbound caches nothing anyway). jp. delegates
+# its children to ns.jp. (Knot itself).
 knot_zones() {
 	local z f
 	for z in "${IT_DNS_ZONES[@]}"; do
@@ -51,14 +54,14 @@ knot_zones() {
 		{
 			echo "\$ORIGIN $z"
 			echo "\$TTL 1"
-			echo "@ SOA ns.test. hostmaster.test. 1 60 60 3600 0"
-			echo "@ NS ns.test."
+			echo "@ SOA ns.jp. hostmaster.jp. 1 60 60 3600 0"
+			echo "@ NS ns.jp."
 		} >"$f"
 	done
 	{
 		echo "ns A 127.0.0.1"
 		for z in secure insecure bogus broken; do
-			echo "$z NS ns.test."
+			echo "$z NS ns.jp."
 		done
 	} >>"$IT_DNS/zones/test.zone"
 }
@@ -112,18 +115,18 @@ knot_conf() {
 	for z in "${IT_DNS_ZONES[@]}"; do
 		echo "  - domain: $z"
 		case $z in
-		secure.test. | bogus.test.) echo "    template: signed" ;;
+		secure.jp. | bogus.jp.) echo "    template: signed" ;;
 		esac
 	done >>"$IT_DNS/knot.conf"
-	# broken.test.: its zone file never exists, so the zone never loads and
+	# broken.jp.: its zone file never exists, so the zone never loads and
 	# Knot answers SERVFAIL for every name in it not covered by a more
-	# specific zone. (A referral from test. or NXDOMAIN would not do: unbound
+	# specific zone. (A referral from jp. or NXDOMAIN would not do: unbound
 	# turns those into NOERROR/NXDOMAIN, and a REFUSED would need a second
-	# server, as Knot here is authoritative for the parent test.) The load
+	# server, as Knot here is authoritative for the parent jp.) The load
 	# error in knot.log is expected.
 	cat >>"$IT_DNS/knot.conf" <<-EOF
-	  - domain: broken.test.
-	    file: "$IT_DNS/zones/broken.test.absent"
+	  - domain: broken.jp.
+	    file: "$IT_DNS/zones/broken.jp.absent"
 	EOF
 }
 
@@ -144,11 +147,11 @@ start_authdns() {
 	IT_PIDS+=($!)
 	for i in $(seq 100); do
 		ok=1
-		for z in secure.test bogus.test; do
+		for z in secure.jp bogus.jp; do
 			grep -q '^257 3 13 ' <<<"$(kdig_a +short "$z" DNSKEY 2>/dev/null)" ||
 			    ok=0
 		done
-		for z in test insecure.test _acme-challenge.x.broken.test; do
+		for z in jp insecure.jp _acme-challenge.x.broken.jp; do
 			grep -q hostmaster <<<"$(kdig_a +short "$z" SOA 2>/dev/null)" || ok=0
 		done
 		[ "$ok" = 1 ] && break
@@ -208,44 +211,43 @@ unbound_conf() {
 	    aggressive-nsec: no
 	    ede: yes
 	    val-log-level: 2
-	    local-zone: "test." nodefault
-	    trust-anchor: "secure.test. DNSKEY $secure_ksk"
-	    trust-anchor: "bogus.test. DNSKEY $bogus_anchor"
+	    trust-anchor: "secure.jp. DNSKEY $secure_ksk"
+	    trust-anchor: "bogus.jp. DNSKEY $bogus_anchor"
 	stub-zone:
 	    name: "."
 	    stub-addr: 127.0.0.1@$IT_KNOT_PORT
 	    stub-prime: no
 	EOF
-	for z in test. secure.test. insecure.test. bogus.test. broken.test. \
-	    _acme-challenge.x.broken.test.; do
+	for z in jp. secure.jp. insecure.jp. bogus.jp. broken.jp. \
+	    _acme-challenge.x.broken.jp.; do
 		printf 'stub-zone:\n    name: "%s"\n    stub-addr: 127.0.0.1@%s\n    stub-prime: no\n    stub-no-cache: yes\n' \
 		    "$z" "$IT_KNOT_PORT"
 	done >>"$IT_DNS/unbound.conf"
 }
 
 # start_resolver: unbound in the foreground on 127.0.0.1:IT_UNBOUND_PORT
-# (needs start_authdns). Trust anchors: secure.test.'s real KSK; for
-# bogus.test. secure.test.'s KSK again, which cannot verify bogus.test.'s
+# (needs start_authdns). Trust anchors: secure.jp.'s real KSK; for
+# bogus.jp. secure.jp.'s KSK again, which cannot verify bogus.jp.'s
 # DNSKEY RRset. Then checks the layout answers as the spec says.
 start_resolver() {
 	local i ksk
 	IT_UNBOUND_PORT=$(free_port "${IT_UNBOUND_PORT_WANT:-0}")
 	export IT_UNBOUND_PORT
 	IT_RESOLVER_PORT=$IT_UNBOUND_PORT
-	ksk=$(dns_ksk secure.test)
-	[ -n "$ksk" ] || die "no KSK for secure.test from Knot"
-	[ "$ksk" != "$(dns_ksk bogus.test)" ] || die "bogus.test has secure.test's key"
+	ksk=$(dns_ksk secure.jp)
+	[ -n "$ksk" ] || die "no KSK for secure.jp from Knot"
+	[ "$ksk" != "$(dns_ksk bogus.jp)" ] || die "bogus.jp has secure.jp's key"
 	unbound_conf "$ksk" "$ksk"
 	unbound-checkconf "$IT_DNS/unbound.conf" >"$IT_DNS/checkconf.log" 2>&1 ||
 	    { cat "$IT_DNS/checkconf.log"; die "unbound.conf does not check"; }
 	unbound -d -c "$IT_DNS/unbound.conf" >>"$IT_WORK/unbound.log" 2>&1 &
 	IT_PIDS+=($!)
 	for i in $(seq 100); do
-		grep -q hostmaster <<<"$(kdig_r +short test SOA 2>/dev/null)" && break
+		grep -q hostmaster <<<"$(kdig_r +short jp SOA 2>/dev/null)" && break
 		kill -0 "${IT_PIDS[-1]}" 2>/dev/null || die "unbound exited"
 		sleep 0.1
 	done
-	grep -q hostmaster <<<"$(kdig_r +short test SOA 2>/dev/null)" ||
+	grep -q hostmaster <<<"$(kdig_r +short jp SOA 2>/dev/null)" ||
 	    die "unbound did not answer on 127.0.0.1:$IT_UNBOUND_PORT"
 	dns_listens_local "${IT_PIDS[-1]}" "$IT_UNBOUND_PORT" unbound
 	info "unbound on 127.0.0.1:$IT_UNBOUND_PORT"
@@ -254,8 +256,8 @@ start_resolver() {
 
 # dns_update ZONE CMD...: one RFC 2136 update of ZONE at Knot, signed with
 # the TSIG key; each CMD is a knsupdate line, e.g.
-#   dns_update insecure.test "add _acme-challenge.a.insecure.test. 0 TXT \"abc\""
-#   dns_update insecure.test "del _acme-challenge.a.insecure.test. TXT"
+#   dns_update insecure.jp "add _acme-challenge.a.insecure.jp. 0 TXT \"abc\""
+#   dns_update insecure.jp "del _acme-challenge.a.insecure.jp. TXT"
 dns_update() {
 	local zone=$1 cmd
 	shift
@@ -300,28 +302,28 @@ dns_ad() {
 # dns_selfcheck: the layout answers through unbound as the spec says, or
 # the test stops here (every DNS test depends on it).
 dns_selfcheck() {
-	local rc=0 v=_acme-challenge.x.broken.test. s=_selfcheck.secure.test. txt
+	local rc=0 v=_acme-challenge.x.broken.jp. s=_selfcheck.secure.jp. txt
 	txt="selfcheck-$RANDOM"
-	dns_expect "SOA secure.test: NOERROR" 'status: NOERROR' secure.test SOA || rc=1
-	if dns_ad secure.test SOA; then
-		pass "dns layout: SOA secure.test has AD"
+	dns_expect "SOA secure.jp: NOERROR" 'status: NOERROR' secure.jp SOA || rc=1
+	if dns_ad secure.jp SOA; then
+		pass "dns layout: SOA secure.jp has AD"
 	else
 		rc=1
-		fail "dns layout: SOA secure.test has no AD"
+		fail "dns layout: SOA secure.jp has no AD"
 	fi
-	dns_expect "SOA insecure.test: NOERROR" 'status: NOERROR' insecure.test SOA || rc=1
-	if dns_ad insecure.test SOA; then
+	dns_expect "SOA insecure.jp: NOERROR" 'status: NOERROR' insecure.jp SOA || rc=1
+	if dns_ad insecure.jp SOA; then
 		rc=1
-		fail "dns layout: SOA insecure.test has AD"
+		fail "dns layout: SOA insecure.jp has AD"
 	else
-		pass "dns layout: SOA insecure.test without AD"
+		pass "dns layout: SOA insecure.jp without AD"
 	fi
-	dns_expect "SOA bogus.test: SERVFAIL" 'status: SERVFAIL' bogus.test SOA || rc=1
-	dns_expect "CAA x.broken.test: SERVFAIL" 'status: SERVFAIL' x.broken.test CAA || rc=1
-	dns_update _acme-challenge.x.broken.test "add $v 1 TXT \"$txt\"" ||
+	dns_expect "SOA bogus.jp: SERVFAIL" 'status: SERVFAIL' bogus.jp SOA || rc=1
+	dns_expect "CAA x.broken.jp: SERVFAIL" 'status: SERVFAIL' x.broken.jp CAA || rc=1
+	dns_update _acme-challenge.x.broken.jp "add $v 1 TXT \"$txt\"" ||
 	    { rc=1; fail "dns layout: update of $v"; }
 	dns_expect "TXT $v answers after an update" "\"$txt\"" "$v" TXT || rc=1
-	dns_update _acme-challenge.x.broken.test "del $v TXT" ||
+	dns_update _acme-challenge.x.broken.jp "del $v TXT" ||
 	    { rc=1; fail "dns layout: delete in $v"; }
 	if grep -q "\"$txt\"" <<<"$(kdig_r "$v" TXT 2>&1)"; then
 		rc=1
@@ -329,8 +331,8 @@ dns_selfcheck() {
 	else
 		pass "dns layout: TXT $v gone after the delete"
 	fi
-	# Knot signs dynamic updates of secure.test at once.
-	dns_update secure.test "add $s 1 TXT \"$txt\"" ||
+	# Knot signs dynamic updates of secure.jp at once.
+	dns_update secure.jp "add $s 1 TXT \"$txt\"" ||
 	    { rc=1; fail "dns layout: update of $s"; }
 	if dns_ad "$s" TXT && grep -q "\"$txt\"" <<<"$(kdig_r "$s" TXT)"; then
 		pass "dns layout: TXT $s answers, signed (AD), after an update"
@@ -339,6 +341,6 @@ dns_selfcheck() {
 		rc=1
 		fail "dns layout: TXT $s not answered with AD after an update"
 	fi
-	dns_update secure.test "del $s TXT" || { rc=1; fail "dns layout: delete in $s"; }
+	dns_update secure.jp "del $s TXT" || { rc=1; fail "dns layout: delete in $s"; }
 	[ "$rc" = 0 ] || die "the test DNS layout is not as the spec says"
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # certbot (dns-01 through RFC 2136 updates to Knot, RSA 2048) gets a
-# certificate for *.secure.test and secure.test: a wildcard in a DNSSEC-
+# certificate for *.secure.jp and secure.jp: a wildcard in a DNSSEC-
 # signed zone, so the server's lookups through the validating unbound are
 # answered with AD=1. The certificate chains to DIR/ca/root.pem, follows CP
 # table 7.1-1 and passes x509lint; the store stays consistent.
@@ -11,10 +11,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/dns_lib.sh"
 it_init "${1:-}"
 start_authdns
 start_resolver
-IT_SERVE_ARGS=(--dnssec-probe secure.test)
+IT_SERVE_ARGS=(--dnssec-probe secure.jp)
 start_server
 
-names=('*.secure.test' secure.test)
+names=('*.secure.jp' secure.jp)
 cb=$IT_WORK/certbot
 mkdir -p "$cb"
 # certbot refuses credentials others can read; write them 0600 from the start.
@@ -46,8 +46,8 @@ fi
 check_issued_cert "$cb/config/live/it/cert.pem" "${names[@]}"
 check_served_chain "$cb/config/live/it/cert.pem" "$cb/config/live/it/chain.pem"
 # certbot's cleanup deleted its TXT records again.
-if grep -q . <<<"$(kdig_a +short _acme-challenge.secure.test TXT)"; then
-	fail "certbot left TXT records at _acme-challenge.secure.test"
+if grep -q . <<<"$(kdig_a +short _acme-challenge.secure.jp TXT)"; then
+	fail "certbot left TXT records at _acme-challenge.secure.jp"
 else
 	pass "certbot removed its TXT records"
 fi

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # lego (dns-01 through RFC 2136 updates to Knot, rsa2048) gets a
-# certificate for www.insecure.test and insecure.test: an unsigned zone,
+# certificate for www.insecure.jp and insecure.jp: an unsigned zone,
 # whose answers the validating unbound gives without AD and the server
 # accepts (provably insecure). The certificate chains to DIR/ca/root.pem,
 # follows CP table 7.1-1 and passes x509lint; the store stays consistent.
@@ -11,15 +11,15 @@ source "$(dirname "${BASH_SOURCE[0]}")/dns_lib.sh"
 it_init "${1:-}"
 start_authdns
 start_resolver
-IT_SERVE_ARGS=(--dnssec-probe secure.test)
+IT_SERVE_ARGS=(--dnssec-probe secure.jp)
 start_server
 
-names=(www.insecure.test insecure.test)
+names=(www.insecure.jp insecure.jp)
 lg=$IT_WORK/lego
 mkdir -p "$lg"
 # --dns.resolvers: lego finds the zone (SOA) through unbound, not through
 # the system resolver. --dns.disable-cp: lego's own propagation check would
-# ask the zone's listed name server (ns.test. = 127.0.0.1) on port 53.
+# ask the zone's listed name server (ns.jp. = 127.0.0.1) on port 53.
 # RFC2136_SEQUENCE_INTERVAL: lego waits that long (default 60 s) between
 # the names of one order.
 info "lego --dns rfc2136 run ${names[*]}"
@@ -43,9 +43,9 @@ crt=$lg/certificates/${names[0]}.crt
 check_issued_cert "$crt" "${names[@]}"
 check_served_chain "$crt" "$crt"
 # lego's cleanup deleted its TXT records again.
-if grep -q . <<<"$(kdig_a +short _acme-challenge.insecure.test TXT)" ||
-    grep -q . <<<"$(kdig_a +short _acme-challenge.www.insecure.test TXT)"; then
-	fail "lego left TXT records under insecure.test"
+if grep -q . <<<"$(kdig_a +short _acme-challenge.insecure.jp TXT)" ||
+    grep -q . <<<"$(kdig_a +short _acme-challenge.www.insecure.jp TXT)"; then
+	fail "lego left TXT records under insecure.jp"
 else
 	pass "lego removed its TXT records"
 fi

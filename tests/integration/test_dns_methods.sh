@@ -5,7 +5,7 @@
 # insecure, bogus, SERVFAIL), wildcard offers, the ADN rule and the phone
 # methods (a reviewer completes one task in the web UI); the server
 # keeps answering and its store stays consistent.
-# kakuin serves with the resolver, the DNSSEC probe on secure.test and a
+# kakuin serves with the resolver, the DNSSEC probe on secure.jp and a
 # policy copy that enables the beyond-the-CP methods 3.2.2.4.21
 # (dns-account-01) and 3.2.2.4.22 (dns-persist-01).
 # Under KAKUIN_IT_SERVER=pebble the kakuin-only cases are SKIPs.
@@ -34,7 +34,7 @@ if len(hit) != 2:
 PY
     { [ "$IT_SERVER" = pebble ] || die "policy copy with .21/.22 enabled"; }
 UI_PORT=$(free_port 14001)
-IT_SERVE_ARGS=(--dnssec-probe secure.test --policy "$policy"
+IT_SERVE_ARGS=(--dnssec-probe secure.jp --policy "$policy"
 	--review-listen "127.0.0.1:$UI_PORT")
 start_server
 ui_prepare

@@ -106,6 +106,10 @@ test_new_order_rules(void **state)
 		    KK_ERR_REJECTED_IDENTIFIER},
 		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a_b.example.jp\"}]}",
 		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"intranet\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
+		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"co.jp\"}]}",
+		    KK_ERR_REJECTED_IDENTIFIER},
 		{"{\"identifiers\":[]}", KK_ERR_MALFORMED},
 		{"{\"identifiers\":[{\"type\":\"dns\"}]}", KK_ERR_MALFORMED},
 		{"{\"identifiers\":[{\"type\":\"dns\",\"value\":\"a.example.jp\"}],"
@@ -122,6 +126,18 @@ test_new_order_rules(void **state)
 		json_t *p = json_loads(bad[i].json, 0, NULL);
 		assert_int_equal(kk_ra_new_order(ra, &acct1, p, &o, &e), -1);
 		assert_int_equal(e.kind, bad[i].kind);
+		json_decref(p);
+	}
+	/* an internal name is refused when ordered, with the lint's reason, instead of
+	 * failing at finalize (BR 4.2.2) */
+	{
+		json_t *p = json_loads("{\"identifiers\":[{\"type\":\"dns\",\"value\":"
+		    "\"ok.example.jp\"},{\"type\":\"dns\",\"value\":\"WWW.Secure.Test\"}]}", 0, NULL);
+
+		assert_int_equal(kk_ra_new_order(ra, &acct1, p, &o, &e), -1);
+		assert_int_equal(e.kind, KK_ERR_REJECTED_IDENTIFIER);
+		assert_string_equal(e.detail, "\"www.secure.test\" is under a reserved top-level "
+		    "domain: an internal name (RFC 6761, BR 4.2.2)");
 		json_decref(p);
 	}
 	/* upper case folded, duplicates merged, one fresh authorization with a 256-bit token */
