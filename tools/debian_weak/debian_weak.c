@@ -6,6 +6,8 @@
  *   kakuin-debian-weak --bits 2048 --arch x86_64 --rnd rnd [--pids 0-32767]
  *   kakuin-debian-weak --bits 2048 --arch i386 --rnd nornd --pem 1234
  *   kakuin-debian-weak ... --modulus          (PID and hex modulus per line)
+ *   kakuin-debian-weak ... --find HEX         (PIDs whose key has this modulus;
+ *                                              exit 1 when none)
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,13 +26,14 @@ struct opts {
 	enum dwk_rnd rnd;
 	unsigned int lo, hi;
 	int pem, modulus;
+	BIGNUM *find;
 };
 
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: kakuin-debian-weak --bits N --arch i386|x86_64 "
-	    "--rnd rnd|nornd|noreadrnd [--pids A-B | --pem PID] [--modulus]\n");
+	    "--rnd rnd|nornd|noreadrnd [--pids A-B | --pem PID] [--modulus | --find HEX]\n");
 	exit(2);
 }
 
@@ -73,6 +76,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "pids", required_argument, NULL, 'p' },
 		{ "pem", required_argument, NULL, 'k' },
 		{ "modulus", no_argument, NULL, 'm' },
+		{ "find", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned int bits = 0;
@@ -83,7 +87,7 @@ parse_args(int argc, char **argv, struct opts *o)
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b':
-			if (parse_uint(optarg, 16384, &bits) != 0 || bits < 512)
+			if (parse_uint(optarg, DWK_BITS_MAX, &bits) != 0 || bits < 512)
 				usage();
 			o->bits = (int)bits;
 			break;
@@ -107,12 +111,16 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'm':
 			o->modulus = 1;
 			break;
+		case 'f':
+			if (o->find != NULL || BN_hex2bn(&o->find, optarg) == 0)
+				usage();
+			break;
 		default:
 			usage();
 		}
 	}
 	if (optind != argc || o->bits == 0 || !have_arch || !have_rnd ||
-	    (o->pem && o->lo != o->hi))
+	    (o->pem && o->lo != o->hi) || o->pem + o->modulus + (o->find != NULL) > 1)
 		usage();
 }
 
@@ -172,19 +180,48 @@ out:
 	return rc;
 }
 
+/* Is the first prime pid's key generation draws a factor of o->find? */
+static int
+find_pid(const struct opts *o, unsigned int pid, BIGNUM *p, BN_CTX *ctx, int *found)
+{
+	BIGNUM *r;
+	int rc = -1;
+
+	BN_CTX_start(ctx);
+	if ((r = BN_CTX_get(ctx)) == NULL ||
+	    dwk_rsa_first_prime(o->arch, o->rnd, o->bits, pid, p) != 0 ||
+	    !BN_mod(r, o->find, p, ctx))
+		goto out;
+	if (BN_is_zero(r)) {
+		printf("%u %s %s\n", pid, dwk_arch_name(o->arch), dwk_rnd_name(o->rnd));
+		*found = 1;
+	}
+	rc = 0;
+out:
+	BN_CTX_end(ctx);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct opts o = { 0 };
 	BIGNUM *n = NULL, *p = NULL, *q = NULL;
+	BN_CTX *ctx = NULL;
 	char fpr[DWK_FPR_LEN + 1], *hex = NULL;
 	unsigned int pid = 0;
-	int rc = 1;
+	int rc = 1, found = 0;
 
 	parse_args(argc, argv, &o);
-	if ((n = BN_new()) == NULL || (p = BN_new()) == NULL || (q = BN_new()) == NULL)
+	if ((n = BN_new()) == NULL || (p = BN_new()) == NULL || (q = BN_new()) == NULL ||
+	    (ctx = BN_CTX_new()) == NULL)
 		goto out;
 	for (pid = o.lo; pid <= o.hi; pid++) {
+		if (o.find != NULL) {
+			if (find_pid(&o, pid, p, ctx, &found) != 0)
+				goto out;
+			continue;
+		}
 		if (dwk_rsa_generate(o.arch, o.rnd, o.bits, pid, n, p, q) != 0)
 			goto out;
 		if (o.pem) {
@@ -204,13 +241,15 @@ main(int argc, char **argv)
 	}
 	if (fflush(stdout) != 0 || ferror(stdout))
 		goto out;
-	rc = 0;
+	rc = o.find != NULL && !found ? 1 : 0;
 out:
-	if (rc != 0) {
+	if (rc != 0 && (o.find == NULL || pid <= o.hi)) {
 		fprintf(stderr, "kakuin-debian-weak: %s-%d %s pid %u: failed\n",
 		    dwk_arch_name(o.arch), o.bits, dwk_rnd_name(o.rnd), pid);
 		ERR_print_errors_fp(stderr);
 	}
+	BN_CTX_free(ctx);
+	BN_free(o.find);
 	BN_free(n);
 	BN_free(p);
 	BN_free(q);

@@ -409,17 +409,21 @@ out:
 	return rc;
 }
 
-int
-dwk_rsa_generate(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned int pid,
-    BIGNUM *n, BIGNUM *p_out, BIGNUM *q_out)
+/*
+ * Runs RSA_generate_key_ex() for one emulated process. With n NULL it stops after
+ * the first prime (a factor of the modulus, for searching). p and q are the primes
+ * in generation order.
+ */
+static int
+generate(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned int pid,
+    BIGNUM *n, BIGNUM *p, BIGNUM *q)
 {
 	struct prng *r = NULL;
 	BN_CTX *ctx = NULL;
-	BIGNUM *p, *q;
 	int rc = -1;
 
-	if ((arch != DWK_I386 && arch != DWK_X86_64) || bits < 512 || bits > 16384 ||
-	    pid > DWK_PID_MAX || n == NULL)
+	if ((arch != DWK_I386 && arch != DWK_X86_64) || bits < 512 || bits > DWK_BITS_MAX ||
+	    pid > DWK_PID_MAX)
 		return -1;
 	primes_init();
 	if ((r = calloc(1, sizeof(*r))) == NULL || (r->ctx = EVP_MD_CTX_new()) == NULL ||
@@ -427,26 +431,49 @@ dwk_rsa_generate(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned int pi
 		goto out;
 	r->abi = &abis[arch];
 	r->pid = pid;
-	BN_CTX_start(ctx);
-	p = BN_CTX_get(ctx);
-	if ((q = BN_CTX_get(ctx)) == NULL || load_rand_file(r, rnd) != 0 ||
-	    generate_rsa_prime(r, p, (bits + 1) / 2, NULL, ctx) != 0 ||
-	    generate_rsa_prime(r, q, bits - (bits + 1) / 2, p, ctx) != 0)
+	if (load_rand_file(r, rnd) != 0 ||
+	    generate_rsa_prime(r, p, (bits + 1) / 2, NULL, ctx) != 0)
 		goto out;
-	if (BN_cmp(p, q) < 0)
-		BN_swap(p, q);
-	if (!BN_mul(n, p, q, ctx) || (p_out != NULL && !BN_copy(p_out, p)) ||
-	    (q_out != NULL && !BN_copy(q_out, q)))
+	if (n != NULL && (generate_rsa_prime(r, q, bits - (bits + 1) / 2, p, ctx) != 0 ||
+	    !BN_mul(n, p, q, ctx)))
 		goto out;
 	rc = 0;
 out:
-	if (ctx != NULL)
-		BN_CTX_end(ctx);
 	BN_CTX_free(ctx);
 	if (r != NULL)
 		EVP_MD_CTX_free(r->ctx);
 	free(r);
 	return rc;
+}
+
+int
+dwk_rsa_generate(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned int pid,
+    BIGNUM *n, BIGNUM *p_out, BIGNUM *q_out)
+{
+	BIGNUM *p = NULL, *q = NULL;
+	int rc = -1;
+
+	if (n == NULL || (p = BN_new()) == NULL || (q = BN_new()) == NULL ||
+	    generate(arch, rnd, bits, pid, n, p, q) != 0)
+		goto out;
+	if (BN_cmp(p, q) < 0)           /* rsa_gen.c keeps p > q */
+		BN_swap(p, q);
+	if ((p_out != NULL && !BN_copy(p_out, p)) || (q_out != NULL && !BN_copy(q_out, q)))
+		goto out;
+	rc = 0;
+out:
+	BN_free(p);
+	BN_free(q);
+	return rc;
+}
+
+int
+dwk_rsa_first_prime(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned int pid,
+    BIGNUM *p)
+{
+	if (p == NULL)
+		return -1;
+	return generate(arch, rnd, bits, pid, NULL, p, NULL);
 }
 
 int

@@ -11,6 +11,7 @@
 #include <openssl/bn.h>
 
 #define DWK_PID_MAX 32767       /* Linux pid_max default in 2008 */
+#define DWK_BITS_MAX 8192      /* keeps the sieve tables small */
 #define DWK_FPR_LEN 20          /* hex digits in an openssl-blacklist line */
 
 enum dwk_arch {
@@ -36,11 +37,20 @@ const char *dwk_rnd_name(enum dwk_rnd v);
 /*
  * Regenerates the key a vulnerable `openssl genrsa bits` produced under process ID
  * pid (0..DWK_PID_MAX) with e = 65537. n, p, q are caller-owned and overwritten
- * (p > q as OpenSSL 0.9.8 orders them; p and q may be NULL). bits is 512..16384.
+ * (p > q as OpenSSL 0.9.8 orders them; p and q may be NULL). bits is
+ * 512..DWK_BITS_MAX.
  * Returns 0, or -1 on an OpenSSL arithmetic failure or bad arguments.
  */
 int dwk_rsa_generate(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned int pid,
     BIGNUM *n, BIGNUM *p, BIGNUM *q);
+
+/*
+ * Only the first prime that key generation draws (one of the two factors, half
+ * the work): enough to tell whether a given modulus came from this pid. p is
+ * caller-owned and overwritten. Returns 0 or -1.
+ */
+int dwk_rsa_first_prime(enum dwk_arch arch, enum dwk_rnd rnd, int bits,
+    unsigned int pid, BIGNUM *p);
 
 /*
  * The openssl-blacklist fingerprint of a modulus: the last DWK_FPR_LEN hex digits
