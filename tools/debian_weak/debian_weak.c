@@ -19,6 +19,7 @@
 #include <openssl/param_build.h>
 #include <openssl/pem.h>
 #include "dwk.h"
+#include "kakuin/keycheck.h"
 
 struct opts {
 	int bits;
@@ -208,7 +209,7 @@ main(int argc, char **argv)
 	struct opts o = { 0 };
 	BIGNUM *n = NULL, *p = NULL, *q = NULL;
 	BN_CTX *ctx = NULL;
-	char fpr[DWK_FPR_LEN + 1], *hex = NULL;
+	char fpr[KK_WEAKKEY_FPR_LEN + 1], *hex = NULL;
 	unsigned int pid = 0;
 	int rc = 1, found = 0;
 
@@ -234,7 +235,7 @@ main(int argc, char **argv)
 			OPENSSL_free(hex);
 			hex = NULL;
 		} else {
-			if (dwk_fingerprint(n, fpr) != 0)
+			if (kk_weakkeys_fingerprint(n, fpr) != 0)
 				goto out;
 			printf("%s\n", fpr);
 		}

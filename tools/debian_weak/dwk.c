@@ -9,7 +9,6 @@
  * SHA-1 and big-number arithmetic come from the system OpenSSL; its random
  * generator and prime search are never used.
  */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -474,35 +473,6 @@ dwk_rsa_first_prime(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned int
 	if (p == NULL)
 		return -1;
 	return generate(arch, rnd, bits, pid, NULL, p, NULL);
-}
-
-int
-dwk_fingerprint(const BIGNUM *n, char out[DWK_FPR_LEN + 1])
-{
-	static const char hex[] = "0123456789abcdef";
-	unsigned char md[MD_LEN];
-	char *h = NULL, *line = NULL;
-	size_t len;
-	int i, rc = -1;
-
-	if ((h = BN_bn2hex(n)) == NULL)
-		goto out;
-	len = strlen(h) + sizeof("Modulus=\n") - 1;
-	if ((line = malloc(len + 1)) == NULL)
-		goto out;
-	snprintf(line, len + 1, "Modulus=%s\n", h);
-	if (EVP_Digest(line, len, md, NULL, EVP_sha1(), NULL) != 1)
-		goto out;
-	for (i = 0; i < DWK_FPR_LEN / 2; i++) {
-		out[2 * i] = hex[md[MD_LEN - DWK_FPR_LEN / 2 + i] >> 4];
-		out[2 * i + 1] = hex[md[MD_LEN - DWK_FPR_LEN / 2 + i] & 0xf];
-	}
-	out[DWK_FPR_LEN] = '\0';
-	rc = 0;
-out:
-	OPENSSL_free(h);
-	free(line);
-	return rc;
 }
 
 int

@@ -12,7 +12,6 @@
 
 #define DWK_PID_MAX 32767       /* Linux pid_max default in 2008 */
 #define DWK_BITS_MAX 8192      /* keeps the sieve tables small */
-#define DWK_FPR_LEN 20          /* hex digits in an openssl-blacklist line */
 
 enum dwk_arch {
 	DWK_I386,               /* 32-bit little endian: long, time_t 4 bytes */
@@ -51,12 +50,5 @@ int dwk_rsa_generate(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned in
  */
 int dwk_rsa_first_prime(enum dwk_arch arch, enum dwk_rnd rnd, int bits,
     unsigned int pid, BIGNUM *p);
-
-/*
- * The openssl-blacklist fingerprint of a modulus: the last DWK_FPR_LEN hex digits
- * of SHA-1("Modulus=" upper-case hex "\n"), lower case, what openssl-vulnkey
- * looks up. out receives DWK_FPR_LEN + 1 bytes. Returns 0 or -1.
- */
-int dwk_fingerprint(const BIGNUM *n, char out[DWK_FPR_LEN + 1]);
 
 #endif
