@@ -9,6 +9,8 @@
  * SHA-1 and big-number arithmetic come from the system OpenSSL; its random
  * generator and prime search are never used.
  */
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/evp.h>
@@ -36,6 +38,7 @@ static const struct dwk_abi abis[] = {
 /* md_rand.c's globals for one emulated process. */
 struct prng {
 	EVP_MD_CTX *ctx;
+	EVP_MD *sha1;
 	const struct dwk_abi *abi;
 	unsigned char state[STATE_SIZE + MD_LEN];
 	unsigned char md[MD_LEN];
@@ -45,16 +48,19 @@ struct prng {
 	unsigned int pid;
 };
 
+#define SIEVE_LIMBS (DWK_BITS_MAX / 2 / 32)     /* 32-bit limbs of the largest prime */
+
 static unsigned short primes[NUMPRIMES];
+/* limb_mod[i][k] = 2^(32 k) mod primes[i]: residues by multiply-add, not division */
+static unsigned short limb_mod[NUMPRIMES][SIEVE_LIMBS];
+static pthread_once_t primes_once = PTHREAD_ONCE_INIT;
 
 static void
 primes_init(void)
 {
 	unsigned int c, d;
-	int n = 0;
+	int i, k, n = 0;
 
-	if (primes[NUMPRIMES - 1] != 0)
-		return;
 	for (c = 2; n < NUMPRIMES; c++) {
 		for (d = 2; d * d <= c; d++)
 			if (c % d == 0)
@@ -62,6 +68,35 @@ primes_init(void)
 		if (d * d > c)
 			primes[n++] = (unsigned short)c;
 	}
+	for (i = 0; i < NUMPRIMES; i++) {
+		limb_mod[i][0] = 1;
+		for (k = 1; k < SIEVE_LIMBS; k++)
+			limb_mod[i][k] = (unsigned short)(((unsigned long long)limb_mod[i][k - 1] <<
+			    32) % primes[i]);
+	}
+}
+
+/* mods[i] = rnd mod primes[i] for i >= 1, as BN_mod_word() gives them. */
+static int
+sieve_residues(const BIGNUM *rnd, BN_ULONG mods[NUMPRIMES])
+{
+	unsigned char le[SIEVE_LIMBS * 4];
+	uint32_t limb[SIEVE_LIMBS];
+	unsigned long long acc;
+	int i, k, nl = (BN_num_bits(rnd) + 31) / 32;
+
+	if (nl > SIEVE_LIMBS || BN_bn2lebinpad(rnd, le, nl * 4) != nl * 4)
+		return -1;
+	for (k = 0; k < nl; k++)
+		limb[k] = (uint32_t)le[4 * k] | (uint32_t)le[4 * k + 1] << 8 |
+		    (uint32_t)le[4 * k + 2] << 16 | (uint32_t)le[4 * k + 3] << 24;
+	for (i = 1; i < NUMPRIMES; i++) {
+		/* each term < 2^47, at most 2^7 of them: no overflow */
+		for (acc = 0, k = 0; k < nl; k++)
+			acc += (unsigned long long)limb[k] * limb_mod[i][k];
+		mods[i] = (BN_ULONG)(acc % primes[i]);
+	}
+	return 0;
 }
 
 /* md_c as the bytes of a little-endian long[2] of the target ABI. */
@@ -108,7 +143,7 @@ rand_add(struct prng *r, int num)
 	r->md_count[1] += (unsigned long long)(num / MD_LEN + (num % MD_LEN > 0));
 	for (i = 0; i < num; i += MD_LEN) {
 		j = num - i < MD_LEN ? num - i : MD_LEN;
-		if (EVP_DigestInit_ex(r->ctx, EVP_sha1(), NULL) != 1 ||
+		if (EVP_DigestInit_ex(r->ctx, r->sha1, NULL) != 1 ||
 		    EVP_DigestUpdate(r->ctx, local_md, MD_LEN) != 1 ||
 		    hash_state(r, st_idx, j, STATE_SIZE) != 0 ||
 		    /* Debian removed MD_Update(&m,buf,j) here */
@@ -176,7 +211,7 @@ rand_bytes(struct prng *r, unsigned char *buf, int num)
 	while (num > 0) {
 		j = num >= MD_LEN / 2 ? MD_LEN / 2 : num;
 		num -= j;
-		if (EVP_DigestInit_ex(r->ctx, EVP_sha1(), NULL) != 1 ||
+		if (EVP_DigestInit_ex(r->ctx, r->sha1, NULL) != 1 ||
 		    (first && EVP_DigestUpdate(r->ctx, pid, sizeof(pid)) != 1) ||
 		    EVP_DigestUpdate(r->ctx, local_md, MD_LEN) != 1 ||
 		    hash_counters(r, md_c) != 0 ||
@@ -193,7 +228,7 @@ rand_bytes(struct prng *r, unsigned char *buf, int num)
 				*buf++ = local_md[i + MD_LEN / 2];
 		}
 	}
-	if (EVP_DigestInit_ex(r->ctx, EVP_sha1(), NULL) != 1 ||
+	if (EVP_DigestInit_ex(r->ctx, r->sha1, NULL) != 1 ||
 	    hash_counters(r, md_c) != 0 ||
 	    EVP_DigestUpdate(r->ctx, local_md, MD_LEN) != 1 ||
 	    EVP_DigestUpdate(r->ctx, r->md, MD_LEN) != 1 ||
@@ -345,11 +380,8 @@ probable_prime(struct prng *r, BIGNUM *rnd, int bits)
 	int i;
 
 again:
-	if (bn_rand(r, rnd, bits, 1, 1) != 0)
+	if (bn_rand(r, rnd, bits, 1, 1) != 0 || sieve_residues(rnd, mods) != 0)
 		return -1;
-	for (i = 1; i < NUMPRIMES; i++)
-		if ((mods[i] = BN_mod_word(rnd, primes[i])) == (BN_ULONG)-1)
-			return -1;
 	delta = 0;
 loop:
 	for (i = 1; i < NUMPRIMES; i++) {
@@ -424,8 +456,9 @@ generate(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned int pid,
 	if ((arch != DWK_I386 && arch != DWK_X86_64) || bits < 512 || bits > DWK_BITS_MAX ||
 	    pid > DWK_PID_MAX)
 		return -1;
-	primes_init();
+	pthread_once(&primes_once, primes_init);
 	if ((r = calloc(1, sizeof(*r))) == NULL || (r->ctx = EVP_MD_CTX_new()) == NULL ||
+	    (r->sha1 = EVP_MD_fetch(NULL, "SHA1", NULL)) == NULL ||
 	    (ctx = BN_CTX_new()) == NULL)
 		goto out;
 	r->abi = &abis[arch];
@@ -439,8 +472,10 @@ generate(enum dwk_arch arch, enum dwk_rnd rnd, int bits, unsigned int pid,
 	rc = 0;
 out:
 	BN_CTX_free(ctx);
-	if (r != NULL)
+	if (r != NULL) {
 		EVP_MD_CTX_free(r->ctx);
+		EVP_MD_free(r->sha1);
+	}
 	free(r);
 	return rc;
 }
