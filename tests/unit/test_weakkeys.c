@@ -13,6 +13,7 @@
 #include <openssl/param_build.h>
 #include <openssl/rsa.h>
 #include "kakuin/keycheck.h"
+#include "kakuin/util.h"
 #include "dwk.h"
 
 /*
@@ -149,6 +150,31 @@ test_malformed_line(void **state)
 	assert_int_equal(kk_weakkeys_load_file(path, &err), -1);
 	assert_non_null(strstr(err.detail, "blacklist.B:1:"));
 	assert_int_equal(kk_weakkeys_count(), 0);
+}
+
+/* An allocation failure refuses the file and leaves the loaded set as it was. */
+static void
+test_alloc_failure(void **state)
+{
+	kk_err err = { 0 };
+	char path[128];
+	long k;
+	int rc = -1;
+
+	(void)state;
+	write_file("blacklist.A", "00000000000000000001\n00000000000000000002\n");
+	snprintf(path, sizeof(path), "%s/blacklist.A", dir);
+	for (k = 0; rc != 0; k++) {
+		kk_alloc_fail_after(k);
+		rc = kk_weakkeys_load_file(path, &err);
+		kk_alloc_fail_after(-1);
+		if (rc != 0) {
+			assert_non_null(strstr(err.detail, "out of memory"));
+			assert_int_equal(kk_weakkeys_count(), 0);
+		}
+	}
+	assert_true(k > 1);
+	assert_int_equal(kk_weakkeys_count(), 2);
 }
 
 static void
@@ -301,6 +327,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_load_good, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_line, dir_setup, dir_teardown),
+		cmocka_unit_test_setup_teardown(test_alloc_failure, dir_setup, dir_teardown),
 		cmocka_unit_test_setup_teardown(test_empty_and_missing_dir, dir_setup,
 		    dir_teardown),
 		cmocka_unit_test(test_generator_matches_real_keys),
