@@ -2,7 +2,8 @@
  * Public key quality (include/kakuin/keycheck.h). CP 6.1.6 leaves subscriber key
  * checks to the BR, so these follow BR 6.1.5 (sizes), BR 6.1.6 (RSA exponent and
  * "no factors smaller than 752") and BR 6.1.1.3 (refuse industry-demonstrated weak
- * keys: close primes found by Fermat's method, the ROCA fingerprint). Each refusal
+ * keys: close primes found by Fermat's method, the ROCA fingerprint, Debian weak
+ * keys on the lists src/weakkeys.c loaded). Each refusal
  * says what is wrong with the key so the subscriber knows to generate a new one.
  */
 #include <openssl/bn.h>
@@ -222,8 +223,10 @@ rsa_check(EVP_PKEY *pk, const kk_policy *pol, kk_err *err)
 		    "RSA modulus of %d bits is not a multiple of 8 bits (BR 6.1.5)", bits);
 		goto out;
 	}
+	/* BR 6.1.1.3: Debian weak keys (CVE-2008-0166), src/weakkeys.c */
 	if (rsa_exponent(e, err) != 0 || rsa_small_factors(n, err) != 0 ||
-	    rsa_fermat(n, err) != 0 || rsa_roca(n, err) != 0)
+	    rsa_fermat(n, err) != 0 || rsa_roca(n, err) != 0 ||
+	    kk_weakkeys_check(n, err) != 0)
 		goto out;
 	rc = 0;
 out:
