@@ -11,6 +11,7 @@
 #include <cmocka.h>
 #include <openssl/core_names.h>
 #include <openssl/param_build.h>
+#include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include "kakuin/keycheck.h"
 #include "kakuin/util.h"
@@ -46,6 +47,11 @@ static const struct {
 	    "90CA2A40E10A00AF706D237FC12413C580EFDD96419F420FBA850220E7858AF6052418E2BB800190"
 	    "453E8EF839E915EE4715D0E05637F8E2E427137F26571F27A21DC37AF4F9E9B54214258314ACC177"
 	    "7C4061781CAF51C1" },
+	{ DWK_X86_64, DWK_NOREADRND, "le64/1000-nornd-old",
+	    "CEB745DDEABD6C0141D8F280B573E2D7C4259588F6393150538549853D067ACDFE2937FE96EBACD6"
+	    "E0A26F1271E72E04DA3F3C6FE21DE8E3F94BC3C979E59BDC2FC6459E9AF1B42239315A77DED0C9D4"
+	    "806F8DC7EE731A4B5945EEF23A07176CED95377D5870662164EC378CD48C5CF2CB8F16EBCF9E608D"
+	    "13D23BEE2F958075" },
 };
 
 static char dir[64];
@@ -268,6 +274,53 @@ test_key_check_refuses_weak_key(void **state)
 	BN_free(n);
 }
 
+/*
+ * The real 2048-bit weak key of badkeys' test data (tests/unit/data): the
+ * generator finds it at PID 7624 (i386, no ~/.rnd, 0.9.8g), and a list generated
+ * around that PID makes kk_key_check refuse it.
+ */
+static void
+test_real_2048_sample(void **state)
+{
+	const char *src = getenv("KAKUIN_SOURCE_DIR");
+	char path[512], fpr[KK_WEAKKEY_FPR_LEN + 1];
+	char text[8 * (KK_WEAKKEY_FPR_LEN + 1) + 1] = "";
+	BIGNUM *n = BN_new(), *sample_n = NULL;
+	EVP_PKEY *sample = NULL;
+	unsigned int pid;
+	kk_err err = { 0 };
+	FILE *fp;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/tests/unit/data/debian-weak-rsa2048.pem",
+	    src != NULL ? src : KAKUIN_SOURCE_DIR);
+	assert_non_null(fp = fopen(path, "r"));
+	assert_non_null(sample = PEM_read_PUBKEY(fp, NULL, NULL, NULL));
+	fclose(fp);
+	assert_int_equal(EVP_PKEY_get_bn_param(sample, OSSL_PKEY_PARAM_RSA_N, &sample_n), 1);
+
+	assert_int_equal(dwk_rsa_generate(DWK_I386, DWK_NORND, 2048, 7624, n, NULL, NULL), 0);
+	assert_int_equal(BN_cmp(n, sample_n), 0);
+	assert_int_equal(dwk_rsa_generate(DWK_X86_64, DWK_NORND, 2048, 7624, n, NULL, NULL), 0);
+	assert_int_not_equal(BN_cmp(n, sample_n), 0);
+
+	assert_int_equal(kk_key_check(sample, NULL, &err), 0);
+	for (pid = 7620; pid < 7628; pid++) {
+		assert_int_equal(dwk_rsa_generate(DWK_I386, DWK_NORND, 2048, pid, n, NULL,
+		    NULL), 0);
+		assert_int_equal(kk_weakkeys_fingerprint(n, fpr), 0);
+		strcat(strcat(text, fpr), "\n");
+	}
+	write_file("blacklist.RSA-2048.i386.nornd", text);
+	assert_int_equal(kk_weakkeys_load_dir(dir, NULL, &err), 0);
+	assert_int_equal(kk_key_check(sample, NULL, &err), -1);
+	assert_int_equal(err.kind, KK_ERR_BAD_PUBLIC_KEY);
+	assert_non_null(strstr(err.detail, "list blacklist.RSA-2048.i386.nornd"));
+	EVP_PKEY_free(sample);
+	BN_free(sample_n);
+	BN_free(n);
+}
+
 struct reader {
 	const BIGNUM *listed;
 	int refused;
@@ -333,6 +386,8 @@ main(void)
 		cmocka_unit_test(test_generator_matches_real_keys),
 		cmocka_unit_test(test_fingerprint),
 		cmocka_unit_test_setup_teardown(test_key_check_refuses_weak_key, dir_setup,
+		    dir_teardown),
+		cmocka_unit_test_setup_teardown(test_real_2048_sample, dir_setup,
 		    dir_teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_lookup, dir_setup,
 		    dir_teardown),
