@@ -11,7 +11,8 @@ BUILD_DEPS=(build-essential cmake pkg-config libssl-dev libp11-dev softhsm2
 # inspect the SoftHSM token.
 # publicsuffix: the newest Public Suffix List for libpsl (registrable domains of
 # orders held for review, issue #4).
-RUN_DEPS=(sqlite3 opensc publicsuffix)
+# procps: pgrep, with which scripts/run sees a weak-key generation already running.
+RUN_DEPS=(sqlite3 opensc publicsuffix procps)
 TEST_DEPS=(certbot lego dnsmasq-base python3 python3-cryptography
 	python3-requests python3-josepy openssl curl)
 # DNS validation tests (issue #3): Knot (authoritative, RFC 2136 updates,

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <curl/curl.h>
 #include "kakuin/ca.h"
+#include "kakuin/clock.h"
+#include "kakuin/keycheck.h"
 #include "kakuin/policy.h"
 #include "kakuin/ra.h"
 #include "kakuin/review.h"
@@ -42,6 +44,7 @@ usage(void)
 	    "       kakuin review user|org|eab|task ... --data-dir DIR (kakuin review help)\n"
 	    "       kakuin revoke request|do|report ... --data-dir DIR (kakuin review help)\n"
 	    "       kakuin check --data-dir DIR\n"
+	    "       kakuin keys scan --data-dir DIR [--policy FILE]\n"
 	    "defaults: --listen 127.0.0.1:14000 --http01-port 80 --dns-resolver 127.0.0.1:53\n"
 	    "          --review-listen 127.0.0.1:14001 (the reviewer web UI)\n"
 	    "          --http-listen 127.0.0.1:8080 (CRL and OCSP over plain HTTP; with --dev\n"
@@ -257,6 +260,11 @@ cmd_serve(const opts *o)
 		kk_cli_fail("start", &e);
 		goto out;
 	}
+	if (kk_weakkeys_count() == 0)
+		kk_log("warning", "main", "no Debian weak-key lists in %s/weakkeys: keys of "
+		    "CVE-2008-0166 are not refused; run scripts/debian-weak-keys %s/weakkeys "
+		    "(docs/weak-keys.md; lists are picked up while serving)", o->data_dir,
+		    o->data_dir);
 	cert = o->tls_cert ? o->tls_cert : cfg.paths.tls_cert_pem;
 	key = o->tls_key ? o->tls_key : cfg.paths.tls_key_pem;
 	if (kk_wfe_new(&w, ra, base, &e) != 0 ||
@@ -381,6 +389,36 @@ cmd_check(const opts *o)
 	return 0;
 }
 
+/* `kakuin keys scan` (CP 4.9.1): DATA/weakkeys loaded, every live certificate's key
+ * checked again; refused ones get 24-hour revocation requests (kk_keys_scan). */
+static int
+cmd_keys_scan(const opts *o)
+{
+	kk_store *st = NULL;
+	kk_policy pol;
+	char dir[600];
+	size_t lists = 0, found = 0, filed = 0;
+	int rc;
+	kk_err e;
+
+	if (kk_policy_load(o->policy, &pol, &e) != 0)
+		return kk_cli_fail("policy", &e);
+	if ((rc = open_existing_store(o, &st)) != 0)
+		return rc;
+	snprintf(dir, sizeof(dir), "%s/weakkeys", o->data_dir);
+	if (kk_file_exists(dir) && kk_weakkeys_load_dir(dir, &lists, &e) != 0)
+		fprintf(stderr, "kakuin: %s\n", e.detail);
+	printf("Debian weak-key lists: %zu (%zu keys) from %s\n", lists, kk_weakkeys_count(),
+	    dir);
+	rc = kk_keys_scan(st, &pol, kk_now(), &found, &filed, &e);
+	kk_store_close(st);
+	if (rc != 0)
+		return kk_cli_fail("keys scan", &e);
+	printf("%zu live certificates with keys refused now; %zu new revocation requests "
+	    "(kakuin revoke report)\n", found, filed);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -396,7 +434,7 @@ main(int argc, char **argv)
 	argc--;
 	if (strcmp(cmd, "review") == 0 || strcmp(cmd, "revoke") == 0)
 		return kk_review_main(argc, argv);
-	if (strcmp(cmd, "org") == 0) {
+	if (strcmp(cmd, "org") == 0 || strcmp(cmd, "keys") == 0) {
 		if (argc < 2) {
 			usage();
 			return 2;
@@ -421,6 +459,8 @@ main(int argc, char **argv)
 		return cmd_org(sub, &o);
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(&o);
+	if (strcmp(cmd, "keys") == 0 && strcmp(sub, "scan") == 0)
+		return cmd_keys_scan(&o);
 	usage();
 	return 2;
 }

@@ -123,6 +123,8 @@ kk_ra_open(kk_ra **out, const kk_ra_cfg *cfg, kk_err *err)
 		err) != 0 ||
 	    kk_review_open(&ra->review, ra->store, &ra->cfg.policy, docs, err) != 0)
 		goto fail;
+	/* before held orders resume, so their keys meet the lists too */
+	ra_weakkeys_refresh(ra);
 	recover(ra);
 	ra->n_workers = cfg->workers < 1 ? 1 : cfg->workers > KK_RA_MAX_WORKERS ?
 	    KK_RA_MAX_WORKERS : cfg->workers;

@@ -71,6 +71,11 @@ int ra_key_allowed(kk_ra *ra, X509_REQ *req, kk_err *err);
  * KK_ERR_MALFORMED with a detail otherwise. */
 int ra_replaces(kk_ra *ra, const kk_account *acct, const char *cert_id, char serial[41],
     kk_err *err);
+/* Loads the Debian weak-key lists added to DATA/weakkeys since the last call
+ * (kk_weakkeys_load_dir) and, when there were any, runs kk_keys_scan so that issued
+ * certificates with keys on them get revocation requests. Called at open and every
+ * minute by the sweeper; failures are logged. */
+void ra_weakkeys_refresh(kk_ra *ra);
 /* Certificate Transparency (src/ra_ct.c): from a planned precertificate (cert from
  * the store, updated in place) to a planned final certificate: signs and stores the
  * precertificate, collects and stores the SCTs, plans the final TBS. names as for the

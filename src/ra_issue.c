@@ -315,7 +315,8 @@ issuable(kk_ra *ra, const kk_order *o, int recheck, kk_orgrec *org, kk_err *err)
 
 /* Held orders: every second, every processing order is offered to kk_ra_issue, which
  * issues those whose organization has been approved meanwhile (by the web UI or the
- * CLI in another process) and refuses those whose organization was rejected. */
+ * CLI in another process) and refuses those whose organization was rejected. Once a
+ * minute it also picks up new Debian weak-key lists (ra_weakkeys_refresh). */
 void *
 ra_sweeper_main(void *arg)
 {
@@ -323,9 +324,13 @@ ra_sweeper_main(void *arg)
 	struct timespec until;
 	int64_t *ids = NULL;
 	size_t n = 0, i;
+	unsigned rounds = 0;
 	kk_err e;
 
 	for (;;) {
+		/* once a minute: weak-key lists a generator finished meanwhile */
+		if (++rounds % 60 == 0)
+			ra_weakkeys_refresh(ra);
 		pthread_mutex_lock(&ra->qmu);
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += 1;

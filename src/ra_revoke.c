@@ -219,12 +219,13 @@ ra_key_allowed(kk_ra *ra, X509_REQ *req, kk_err *err)
 
 /* ---- CA-initiated revocation ---- */
 
-/* "reviewer NAME" for revoked_by, "cli:NAME" as the audit actor (schema 3). */
+/* "reviewer NAME" for revoked_by, "cli:NAME" as the audit actor (schema 3); who NULL is
+ * the CA's own key scan: "system". */
 static void
 reviewer_names(const kk_reviewer *who, char *by, size_t by_size, char *actor, size_t asize)
 {
-	snprintf(by, by_size, "reviewer %s", who->name);
-	snprintf(actor, asize, "cli:%s", who->name);
+	snprintf(by, by_size, "%s%s", who ? "reviewer " : "", who ? who->name : "system");
+	snprintf(actor, asize, "%s%s", who ? "cli:" : "", who ? who->name : "system");
 }
 
 int
@@ -248,7 +249,7 @@ kk_revoke_request(kk_store *st, const kk_reviewer *who, const char *serial, int 
 		return kk_err_set(err, KK_ERR_MALFORMED, "deadline must be 24h or 5d");
 	snprintf(r.serial, sizeof(r.serial), "%s", serial);
 	r.reason = reason;
-	snprintf(r.requested_by, sizeof(r.requested_by), "%s", who->name);
+	snprintf(r.requested_by, sizeof(r.requested_by), "%s", who ? who->name : "system");
 	snprintf(r.detail, sizeof(r.detail), "%s", detail != NULL ? detail : "");
 	snprintf(r.deadline_class, sizeof(r.deadline_class), "%s", deadline_class);
 	r.created = now;

@@ -255,6 +255,29 @@ kk_store_revreq_open(kk_store *st, kk_revreq **out, size_t *n, kk_err *err)
 	return rc;
 }
 
+static void
+live_row(sqlite3_stmt *s, void *p)
+{
+	store_col_copy(s, 0, *(char (*)[41])p, 41);
+}
+
+int
+kk_store_certs_live(kk_store *st, time_t now, char (**serials)[41], size_t *n, kk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*serials = NULL;
+	*n = 0;
+	store_lock(st);
+	if ((rc = store_prep(st, &s, err, "SELECT serial FROM certificates WHERE status = "
+	    "'issued' AND not_after >= ? ORDER BY rowid", "T", now)) == 0)
+		rc = store_read_rows(st, s, sizeof(**serials), live_row, (void **)serials, n,
+		    err);
+	store_unlock(st);
+	return rc;
+}
+
 int
 kk_store_order_replacing(kk_store *st, const char *serial, int64_t *order_id, kk_err *err)
 {

@@ -185,6 +185,20 @@ is_list_name(const char *name)
 	    !(len >= sl && strcmp(name + len - sl, TMP_SUFFIX) == 0);
 }
 
+/* 1 if a list of this base name is loaded. */
+static int
+loaded_already(const char *name)
+{
+	size_t i;
+	int found = 0;
+
+	pthread_rwlock_rdlock(&lists_lock);
+	for (i = 0; i < lists.nnames && !found; i++)
+		found = strcmp(lists.names[i], name) == 0;
+	pthread_rwlock_unlock(&lists_lock);
+	return found;
+}
+
 static int
 name_cmp(const void *a, const void *b)
 {
@@ -225,7 +239,7 @@ kk_weakkeys_load_dir(const char *dir, size_t *n_loaded, kk_err *err)
 			kk_err_set(err, KK_ERR_INTERNAL, "weak keys: out of memory");
 			goto out;
 		}
-		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode))
+		if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || loaded_already(names[i]))
 			continue;
 		if (kk_weakkeys_load_file(path, err) != 0)
 			goto out;

@@ -33,8 +33,10 @@ int kk_key_check(EVP_PKEY *pk, const kk_policy *pol, kk_err *err);
  * openssl-blacklist format: one KK_WEAKKEY_FPR_LEN-hex-digit fingerprint a line,
  * '#' comments and empty lines allowed. A malformed line refuses its file with
  * "file:line" in the detail (files before it stay loaded). *n_loaded (may be
- * NULL) receives the number of files loaded. Lists add up: to reload, call
- * kk_weakkeys_clear() first. Returns 0, or -1 with KK_ERR_INTERNAL.
+ * NULL) receives the number of files loaded. A list whose name is loaded already is
+ * skipped, so calling it again loads only the lists added since (a running generator
+ * finishes one file at a time); to reload changed files, kk_weakkeys_clear() first.
+ * Returns 0, or -1 with KK_ERR_INTERNAL.
  */
 int kk_weakkeys_load_dir(const char *dir, size_t *n_loaded, kk_err *err);
 /* Loads one such file; the file's base name names the list in refusals. */

@@ -128,7 +128,8 @@ int kk_ra_renewal_info(kk_ra *ra, const char *cert_id, time_t *start, time_t *en
     kk_err *err);
 
 /* CA-initiated revocation (CP 4.9.1, 4.9.3), from the command line: no ra, only the
- * store; who is the signed-in reviewer (kk_review_login). The deadline class of a
+ * store; who is the signed-in reviewer (kk_review_login), or NULL for the CA's own key
+ * scan (kk_keys_scan: requested by "system"). The deadline class of a
  * request is "24h" for keyCompromise and unspecified (the subscriber's written request),
  * "5d" otherwise, unless deadline_class names one. *out (may be NULL) gets the request. */
 int kk_revoke_request(kk_store *st, const kk_reviewer *who, const char *serial, int reason,
@@ -139,5 +140,13 @@ int kk_revoke_request(kk_store *st, const kk_reviewer *who, const char *serial, 
  * process publishes them). */
 int kk_revoke_by_reviewer(kk_store *st, const kk_reviewer *who, const char *serial,
     int reason, const char *detail, char ***serials, size_t *n, kk_err *err);
+
+/* CP 4.9.1, BR 4.9.1.1: every issued, unrevoked, unexpired certificate whose key
+ * kk_key_check refuses now (a Debian weak-key list loaded after issuance, a key-quality
+ * rule added since) gets a keyCompromise revocation request with the 24-hour deadline,
+ * requested by "system", unless one is open already; reviewers revoke (kakuin revoke
+ * do, the web UI). *n_found = such certificates, *n_filed = requests created now. */
+int kk_keys_scan(kk_store *st, const kk_policy *pol, time_t now, size_t *n_found,
+    size_t *n_filed, kk_err *err);
 
 #endif

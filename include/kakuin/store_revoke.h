@@ -76,6 +76,10 @@ int kk_store_revreq_create(kk_store *st, const kk_revreq *r, const kk_auditrec *
     int64_t *id, kk_err *err);
 /* Open requests, earliest deadline first. Caller frees *out. */
 int kk_store_revreq_open(kk_store *st, kk_revreq **out, size_t *n, kk_err *err);
+/* Serials of the issued, unrevoked certificates not expired at now (the key scan of CP
+ * 4.9.1). Caller frees *serials. */
+int kk_store_certs_live(kk_store *st, time_t now, char (**serials)[41], size_t *n,
+    kk_err *err);
 /* RFC 9773 7.4: the id of a live (not invalid) order that already names serial in
  * "replaces": 1 found (*order_id set), 0 none, -1 error. */
 int kk_store_order_replacing(kk_store *st, const char *serial, int64_t *order_id,

@@ -129,6 +129,14 @@ test_load_good(void **state)
 	assert_int_equal(kk_weakkeys_load_dir(dir, &n, &err), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(kk_weakkeys_count(), 3);
+	/* a second call loads only lists added since (the server polls the directory) */
+	assert_int_equal(kk_weakkeys_load_dir(dir, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(kk_weakkeys_count(), 3);
+	write_file("blacklist.RSA-3072.i386-nornd", "00000000000000000002\n");
+	assert_int_equal(kk_weakkeys_load_dir(dir, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(kk_weakkeys_count(), 4);
 	kk_weakkeys_clear();
 	assert_int_equal(kk_weakkeys_count(), 0);
 }
