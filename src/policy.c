@@ -28,8 +28,9 @@ get_str(json_t *root, const char *obj, const char *key, char *dst, size_t dstlen
 	return 0;
 }
 
-static int
-get_int(json_t *o, const char *where, const char *key, int min, int max, int *dst, kk_err *err)
+int
+policy_get_int(json_t *o, const char *where, const char *key, int min, int max, int *dst,
+    kk_err *err)
 {
 	json_t *v = json_object_get(o, key);
 
@@ -62,7 +63,8 @@ get_schedule(json_t *o, const char *where, const char *key, kk_schedule *s, kk_e
 	size_t i;
 
 	memset(s, 0, sizeof(*s));
-	if (!json_is_object(sch) || get_int(sch, key, "before", 1, 10000, &s->before_first, err) != 0)
+	if (!json_is_object(sch) ||
+	    policy_get_int(sch, key, "before", 1, 10000, &s->before_first, err) != 0)
 		return kk_err_set(err, KK_ERR_INTERNAL, "policy: %s.%s must be a schedule", where, key);
 	steps = json_object_get(sch, "steps");
 	if (!json_is_array(steps) || json_array_size(steps) > KK_POLICY_MAX_STEPS)
@@ -73,7 +75,7 @@ get_schedule(json_t *o, const char *where, const char *key, kk_schedule *s, kk_e
 		if (from == NULL || kk_time_parse(from, &s->step[i].from) != 0)
 			return kk_err_set(err, KK_ERR_INTERNAL, "policy: %s.%s step %zu: bad date", where,
 			    key, i);
-		if (get_int(st, key, "days", 1, 10000, &s->step[i].days, err) != 0)
+		if (policy_get_int(st, key, "days", 1, 10000, &s->step[i].days, err) != 0)
 			return -1;
 		if (i > 0 && s->step[i].from <= s->step[i - 1].from)
 			return kk_err_set(err, KK_ERR_INTERNAL, "policy: %s.%s steps out of order", where,
@@ -91,10 +93,12 @@ load_hierarchy(json_t *root, kk_policy *p, kk_err *err)
 	if (get_dn(h, "root", &p->root_dn, err) != 0 ||
 	    get_dn(h, "issuing", &p->issuing_dn, err) != 0 ||
 	    get_dn(h, "tls_ca", &p->tls_ca_dn, err) != 0 ||
-	    get_int(h, "hierarchy", "root_key_bits", 2048, 8192, &p->root_key_bits, err) != 0 ||
-	    get_int(h, "hierarchy", "issuing_key_bits", 2048, 8192, &p->issuing_key_bits, err) != 0 ||
-	    get_int(h, "hierarchy", "root_validity_days", 1, 36525, &p->root_validity_days, err) != 0 ||
-	    get_int(h, "hierarchy", "issuing_validity_days", 1, 36525, &p->issuing_validity_days,
+	    policy_get_int(h, "hierarchy", "root_key_bits", 2048, 8192, &p->root_key_bits, err) != 0 ||
+	    policy_get_int(h, "hierarchy", "issuing_key_bits", 2048, 8192, &p->issuing_key_bits,
+		err) != 0 ||
+	    policy_get_int(h, "hierarchy", "root_validity_days", 1, 36525, &p->root_validity_days,
+		err) != 0 ||
+	    policy_get_int(h, "hierarchy", "issuing_validity_days", 1, 36525, &p->issuing_validity_days,
 		err) != 0)
 		return -1;
 	return 0;
@@ -119,7 +123,7 @@ load_profiles(json_t *pr, kk_policy *p, kk_err *err)
 		    strlen(d) >= sizeof(cp->description))
 			return kk_err_set(err, KK_ERR_INTERNAL, "policy: profile.profiles.%s needs a "
 			    "short name and a description", name);
-		if (get_int(v, "profile.profiles", "validity_days", 0, 398, &cp->validity_days,
+		if (policy_get_int(v, "profile.profiles", "validity_days", 0, 398, &cp->validity_days,
 		    err) != 0)
 			return -1;
 		strcpy(cp->name, name);
@@ -157,11 +161,12 @@ load_profile(json_t *root, kk_policy *p, kk_err *err)
 	    get_str(root, "profile", "cps_uri", p->cps_uri, sizeof(p->cps_uri), 0, err) != 0 ||
 	    get_str(root, "profile", "crl_url", p->crl_url, sizeof(p->crl_url), 0, err) != 0 ||
 	    get_str(root, "profile", "ocsp_url", p->ocsp_url, sizeof(p->ocsp_url), 0, err) != 0 ||
-	    get_int(pr, "profile", "cp_max_validity_days", 1, 398, &p->cp_max_validity_days, err) != 0 ||
+	    policy_get_int(pr, "profile", "cp_max_validity_days", 1, 398,
+		&p->cp_max_validity_days, err) != 0 ||
 	    get_schedule(pr, "profile", "br_validity", &p->br_validity, err) != 0 ||
 	    /* BR 7.1: at least 64 bits of CSPRNG output; RFC 5280: at most 20 octets */
-	    get_int(pr, "profile", "serial_bytes", 9, 20, &p->serial_bytes, err) != 0 ||
-	    get_int(pr, "profile", "rsa_min_bits", 2048, 8192, &p->rsa_min_bits, err) != 0 ||
+	    policy_get_int(pr, "profile", "serial_bytes", 9, 20, &p->serial_bytes, err) != 0 ||
+	    policy_get_int(pr, "profile", "rsa_min_bits", 2048, 8192, &p->rsa_min_bits, err) != 0 ||
 	    load_profiles(pr, p, err) != 0)
 		return -1;
 	oids = json_object_get(pr, "policy_oids");
@@ -184,10 +189,12 @@ load_validation(json_t *root, kk_policy *p, kk_err *err)
 	json_t *v = json_object_get(root, "validation");
 
 	/* CP 3.2.7: a random value may be used for at most 30 days */
-	if (get_int(v, "validation", "token_lifetime_days", 1, 30, &p->token_lifetime_days, err) != 0 ||
+	if (policy_get_int(v, "validation", "token_lifetime_days", 1, 30, &p->token_lifetime_days,
+	    err) != 0 ||
 	    get_schedule(v, "validation", "authz_reuse", &p->authz_reuse, err) != 0 ||
-	    get_int(v, "validation", "order_lifetime_days", 1, 30, &p->order_lifetime_days, err) != 0 ||
-	    get_int(v, "validation", "pending_authz_lifetime_days", 1, 30,
+	    policy_get_int(v, "validation", "order_lifetime_days", 1, 30, &p->order_lifetime_days,
+		err) != 0 ||
+	    policy_get_int(v, "validation", "pending_authz_lifetime_days", 1, 30,
 		&p->pending_authz_lifetime_days, err) != 0 ||
 	    get_str(root, "validation", "br_version", p->br_version, sizeof(p->br_version), 0,
 		err) != 0 ||
@@ -229,8 +236,8 @@ load_ov(json_t *root, kk_policy *p, kk_err *err)
 
 	if (get_str(root, "ov", "mode", mode, sizeof(mode), 0, err) != 0 ||
 	    get_schedule(ov, "ov", "org_reuse", &p->org_reuse, err) != 0 ||
-	    get_int(ov, "ov", "session_minutes", 1, 1440, &p->session_minutes, err) != 0 ||
-	    get_int(ov, "ov", "retry_after_seconds", 1, 3600, &p->retry_after_seconds, err) != 0)
+	    policy_get_int(ov, "ov", "session_minutes", 1, 1440, &p->session_minutes, err) != 0 ||
+	    policy_get_int(ov, "ov", "retry_after_seconds", 1, 3600, &p->retry_after_seconds, err) != 0)
 		return -1;
 	if (strcmp(mode, "dev") != 0 && strcmp(mode, "production") != 0)
 		return kk_err_set(err, KK_ERR_INTERNAL, "policy: ov.mode must be \"production\" or "

@@ -12,18 +12,6 @@
 #include "policy_internal.h"
 
 static int
-ct_int(json_t *o, const char *key, int min, int max, int *dst, kk_err *err)
-{
-	json_t *v = json_object_get(o, key);
-
-	if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max)
-		return kk_err_set(err, KK_ERR_INTERNAL, "policy: ct.%s must be an integer in %d..%d",
-		    key, min, max);
-	*dst = (int)json_integer_value(v);
-	return 0;
-}
-
-static int
 ct_bool(json_t *o, const char *key, int *dst, kk_err *err)
 {
 	json_t *v = json_object_get(o, key);
@@ -113,11 +101,11 @@ policy_load_ct(json_t *root, kk_policy *p, kk_err *err)
 		return kk_err_set(err, KK_ERR_INTERNAL, "policy: ct must be an object");
 	if (ct_bool(ct, "enabled", &c->enabled, err) != 0 ||
 	    ct_bool(ct, "dev_enabled", &c->dev_enabled, err) != 0 ||
-	    ct_int(ct, "min_scts", 1, KK_CT_MAX_LOGS, &c->min_scts, err) != 0 ||
-	    ct_int(ct, "min_operators", 1, KK_CT_MAX_LOGS, &c->min_operators, err) != 0 ||
-	    ct_int(ct, "timeout_seconds", 1, 300, &c->timeout_seconds, err) != 0 ||
+	    policy_get_int(ct, "ct", "min_scts", 1, KK_CT_MAX_LOGS, &c->min_scts, err) != 0 ||
+	    policy_get_int(ct, "ct", "min_operators", 1, KK_CT_MAX_LOGS, &c->min_operators, err) != 0 ||
+	    policy_get_int(ct, "ct", "timeout_seconds", 1, 300, &c->timeout_seconds, err) != 0 ||
 	    ct_bool(ct, "wait", &c->wait, err) != 0 ||
-	    ct_int(ct, "max_wait_seconds", 0, 7 * 86400, &c->max_wait_seconds, err) != 0)
+	    policy_get_int(ct, "ct", "max_wait_seconds", 0, 7 * 86400, &c->max_wait_seconds, err) != 0)
 		return -1;
 	logs = json_object_get(ct, "logs");
 	if (!json_is_array(logs) || json_array_size(logs) > KK_CT_MAX_LOGS)

@@ -116,18 +116,6 @@ kk_html_free(kk_html *h)
 	memset(h, 0, sizeof(*h));
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes s[0..n) in place to a NUL-terminated string (the result is never longer). */
 static int
 form_decode(char *s, size_t n, kk_err *err)
@@ -141,8 +129,8 @@ form_decode(char *s, size_t n, kk_err *err)
 		} else if (s[i] == '%') {
 			if (i + 2 >= n)
 				return kk_err_set(err, KK_ERR_MALFORMED, "truncated %%-escape in form");
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = kk_hexval((unsigned char)s[i + 1]);
+			lo = kk_hexval((unsigned char)s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return kk_err_set(err, KK_ERR_MALFORMED, "bad %%-escape in form");
 			if (hi == 0 && lo == 0)

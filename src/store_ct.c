@@ -4,10 +4,7 @@
  * compare-and-set on the reserved row, so a resumed step with the same bytes succeeds
  * and different bytes (two precertificates for one serial) are refused.
  */
-#include <openssl/err.h>
-#include <openssl/x509.h>
 #include "kakuin/clock.h"
-#include "kakuin/store_revoke.h"
 #include "store_internal.h"
 
 int
@@ -40,17 +37,12 @@ int
 kk_store_precert_issue(kk_store *st, const char *serial, const unsigned char *der, size_t len,
     kk_err *err)
 {
-	const unsigned char *p = der;
 	char spki[65];
-	X509 *x = NULL;
 	int rc, changes = 0, have_spki;
 
 	if (!store_serial_ok(serial) || der == NULL || len == 0)
 		return kk_err_set(err, KK_ERR_MALFORMED, "precert issue needs a serial and DER");
-	have_spki = (x = d2i_X509(NULL, &p, (long)len)) != NULL &&
-	    kk_spki_sha256(X509_get0_pubkey(x), spki) == 0;
-	X509_free(x);
-	ERR_clear_error();
+	have_spki = store_spki_of_der(der, len, spki);
 	store_lock(st);
 	if ((rc = store_begin(st, err)) != 0)
 		goto out;

@@ -340,6 +340,18 @@ kk_str_lower(char *s)
 			*s = (char)(*s - 'A' + 'a');
 }
 
+int
+kk_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 void
 kk_hex(const unsigned char *in, size_t n, char *out)
 {

@@ -43,18 +43,6 @@ fpr_cmp(const void *a, const void *b)
 	return memcmp(((const struct fpr *)a)->v, ((const struct fpr *)b)->v, FPR_BYTES);
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* One line without its newline: 0 with *f filled, 1 to skip, -1 malformed. */
 static int
 parse_line(const char *s, size_t len, struct fpr *f)
@@ -67,8 +55,8 @@ parse_line(const char *s, size_t len, struct fpr *f)
 	if (len != KK_WEAKKEY_FPR_LEN)
 		return -1;
 	for (i = 0; i < FPR_BYTES; i++) {
-		if ((hi = hexval((unsigned char)s[2 * i])) < 0 ||
-		    (lo = hexval((unsigned char)s[2 * i + 1])) < 0)
+		if ((hi = kk_hexval((unsigned char)s[2 * i])) < 0 ||
+		    (lo = kk_hexval((unsigned char)s[2 * i + 1])) < 0)
 			return -1;
 		f->v[i] = (unsigned char)(hi << 4 | lo);
 	}

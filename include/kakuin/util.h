@@ -43,6 +43,8 @@ char *kk_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void kk_str_lower(char *s);
 /* Hex-encodes n bytes into out (2n+1 bytes). */
 void kk_hex(const unsigned char *in, size_t n, char *out);
+/* The value of one hex digit (either case), or -1. */
+int kk_hexval(int c);
 
 /* Log line to stderr: "time level module: message". */
 void kk_log(const char *level, const char *module, const char *fmt, ...)

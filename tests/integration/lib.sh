@@ -29,6 +29,12 @@ IT_ROOTDIR=$(cd "$IT_LIBDIR/../.." && pwd)
 pass() { IT_PASSED=$((IT_PASSED + 1)); echo "PASS: $*"; }
 fail() { IT_FAILED=$((IT_FAILED + 1)); echo "FAIL: $*"; }
 info() { echo "---- $*"; }
+# check NAME CMD...: pass NAME if CMD succeeds, else fail it.
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
 # die: a failure after which the test cannot go on.
 die() { fail "$*"; exit 1; }
 

@@ -22,11 +22,6 @@ IT_SERVE_ARGS=(--policy "$IT_CT_POLICY")
 start_server
 base=http://127.0.0.1:$IT_HTTPPORT
 
-check() {
-	local what=$1
-	shift
-	if "$@"; then pass "$what"; else fail "$what"; fi
-}
 
 # certbot_get NAME: certbot certonly for NAME (cert name = NAME) in the background;
 # its pid in CB_PID, its output in $IT_WORK/cb-NAME.log.

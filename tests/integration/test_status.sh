@@ -17,11 +17,6 @@ IT_SERVE_ARGS=(--review-listen "127.0.0.1:$UI_PORT")
 start_server
 
 # check NAME COMMAND...: pass when the command succeeds
-check() {
-	local name=$1
-	shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
 
 base=http://127.0.0.1:$IT_HTTPPORT
 chain=$IT_DATA/ca/chain.pem

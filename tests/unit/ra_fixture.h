@@ -107,6 +107,18 @@ group_teardown(void **state)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
+/* Closes and reopens the RA, as a restart after kill -9 would. */
+static __attribute__((unused)) void
+restart(void)
+{
+	kk_err e;
+
+	kk_ra_close(ra);
+	ra = NULL;
+	if (kk_ra_open(&ra, &cfg, &e) != 0)
+		fail_msg("reopen: %s", e.detail);
+}
+
 /* DER CSR with dNSName SANs for names, signed with key. Caller frees. */
 static __attribute__((unused)) unsigned char *
 make_csr(const char *const *names, size_t n, size_t *len)

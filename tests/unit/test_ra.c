@@ -230,18 +230,6 @@ test_issue_and_reuse(void **state)
 	kk_order_clear(&o3);
 }
 
-/* Closes and reopens the RA, as a restart after kill -9 would. */
-static void
-restart(void)
-{
-	kk_err e;
-
-	kk_ra_close(ra);
-	ra = NULL;
-	if (kk_ra_open(&ra, &cfg, &e) != 0)
-		fail_msg("reopen: %s", e.detail);
-}
-
 static void
 test_resume_planned(void **state)
 {

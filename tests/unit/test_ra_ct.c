@@ -17,17 +17,6 @@ static char logdir[] = "/tmp/kk_ra_ct_XXXXXX";
 static test_log logs[2];
 static char db[700];
 
-static void
-restart(void)
-{
-	kk_err e;
-
-	kk_ra_close(ra);
-	ra = NULL;
-	if (kk_ra_open(&ra, &cfg, &e) != 0)
-		fail_msg("reopen: %s", e.detail);
-}
-
 static int
 setup(void **state)
 {
