@@ -29,6 +29,18 @@ IT_ROOTDIR=$(cd "$IT_LIBDIR/../.." && pwd)
 pass() { IT_PASSED=$((IT_PASSED + 1)); echo "PASS: $*"; }
 fail() { IT_FAILED=$((IT_FAILED + 1)); echo "FAIL: $*"; }
 info() { echo "---- $*"; }
+# certbot_http CBDIR ARGS...: certbot certonly against the test server, standalone
+# http-01 on IT_HTTP01, its state under CBDIR; ARGS give the names, key and output.
+certbot_http() {
+	local cb=$1
+	shift
+	REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
+	    --non-interactive --agree-tos --register-unsafely-without-email \
+	    --server "$IT_DIRURL" --preferred-challenges http \
+	    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
+	    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" "$@"
+}
+
 # check NAME CMD...: pass NAME if CMD succeeds, else fail it.
 check() {
 	local name=$1

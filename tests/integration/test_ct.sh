@@ -26,13 +26,7 @@ base=http://127.0.0.1:$IT_HTTPPORT
 # certbot_get NAME: certbot certonly for NAME (cert name = NAME) in the background;
 # its pid in CB_PID, its output in $IT_WORK/cb-NAME.log.
 certbot_get() {
-	local cb=$IT_WORK/certbot
-	REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
-	    --non-interactive --agree-tos --register-unsafely-without-email \
-	    --server "$IT_DIRURL" --preferred-challenges http \
-	    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
-	    --key-type rsa --rsa-key-size 2048 \
-	    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
+	certbot_http "$IT_WORK/certbot" --key-type rsa --rsa-key-size 2048 \
 	    --cert-name "$1" -d "$1" >"$IT_WORK/cb-$1.log" 2>&1 &
 	CB_PID=$!
 }

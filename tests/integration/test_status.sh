@@ -25,12 +25,7 @@ mkdir -p "$cb"
 # issue CERTNAME NAME: a certbot http-01 certificate for NAME under CERTNAME; prints
 # the path of its cert.pem (certbot's output goes to stderr when it fails)
 issue() {
-	REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
-	    --non-interactive --agree-tos --register-unsafely-without-email \
-	    --server "$IT_DIRURL" --preferred-challenges http \
-	    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
-	    --key-type rsa --rsa-key-size 2048 \
-	    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
+	certbot_http "$cb" --key-type rsa --rsa-key-size 2048 \
 	    --cert-name "$1" -d "$2" >"$cb/$1.log" 2>&1 ||
 	    { cat "$cb/$1.log" >&2; return 1; }
 	echo "$cb/config/live/$1/cert.pem"

@@ -26,12 +26,8 @@ kkrun() { "$IT_KAKUIN" "$@" --data-dir "$IT_DATA" >"$IT_WORK/kk.log" 2>&1; }
 certbot_csr() {
 	openssl req -new -key "$IT_WORK/weak.pem" -subj "/CN=$1" -addext "subjectAltName=DNS:$1" \
 	    -outform DER -out "$cb/$1.csr" 2>/dev/null || die "openssl req $1"
-	REQUESTS_CA_BUNDLE=$IT_CACERT timeout 300 certbot certonly --standalone \
-	    --non-interactive --agree-tos --register-unsafely-without-email \
-	    --server "$IT_DIRURL" --preferred-challenges http \
-	    --http-01-port "$IT_HTTP01" --http-01-address 127.0.0.1 \
-	    --config-dir "$cb/config" --work-dir "$cb/work" --logs-dir "$cb/logs" \
-	    --csr "$cb/$1.csr" --cert-path "$cb/$1.pem" --fullchain-path "$cb/$1-full.pem" \
+	certbot_http "$cb" --csr "$cb/$1.csr" --cert-path "$cb/$1.pem" \
+	    --fullchain-path "$cb/$1-full.pem" \
 	    --chain-path "$cb/$1-chain.pem" -d "$1" >"$cb/$1.log" 2>&1
 }
 
