@@ -21,10 +21,13 @@ static const unsigned char sha256_rsa_algid[] = {
 static pthread_once_t throwaway_once = PTHREAD_ONCE_INIT;
 static EVP_PKEY *throwaway; /* per-process lint key, never trusted by anyone */
 
+/* Its signature is thrown away and only its algorithm (sha256WithRSAEncryption, the
+ * same for any RSA size) reaches the TBS, so a small key keeps the lint of every
+ * certificate, CRL and OCSP response cheap. */
 static void
 throwaway_init(void)
 {
-	throwaway = EVP_RSA_gen(2048);
+	throwaway = EVP_RSA_gen(1024);
 }
 
 EVP_PKEY *

@@ -16,7 +16,7 @@ kk_store_precert_plan(kk_store *st, const char *serial, const unsigned char *tbs
 	if (!store_serial_ok(serial) || tbs == NULL || len == 0)
 		return kk_err_set(err, KK_ERR_MALFORMED, "precert plan needs a serial and a TBS");
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE certificates SET precert_tbs = ?, "
 	    "not_before = ?, not_after = ? WHERE serial = ? AND status = 'reserved' AND "
@@ -44,7 +44,7 @@ kk_store_precert_issue(kk_store *st, const char *serial, const unsigned char *de
 		return kk_err_set(err, KK_ERR_MALFORMED, "precert issue needs a serial and DER");
 	have_spki = store_spki_of_der(der, len, spki);
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE certificates SET precert_der = ?, "
 	    "spki_sha256 = ?, ct_since = ? WHERE serial = ? AND status = 'reserved' AND "
@@ -83,7 +83,7 @@ kk_store_cert_scts(kk_store *st, const char *serial, const unsigned char *scts, 
 	if (!store_serial_ok(serial) || scts == NULL || len == 0)
 		return kk_err_set(err, KK_ERR_MALFORMED, "SCTs need a serial and a list");
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE certificates SET scts = ?, ct_error = NULL "
 	    "WHERE serial = ? AND status = 'reserved' AND precert_der IS NOT NULL AND "

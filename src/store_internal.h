@@ -19,6 +19,7 @@
 struct kk_store {
 	sqlite3 *db;
 	pthread_mutex_t mu; /* one connection shared by all threads */
+	int durable;        /* the open transaction commits with synchronous=FULL */
 };
 
 void store_lock(kk_store *st);
@@ -56,6 +57,12 @@ int store_get_ids(kk_store *st, int64_t **ids, size_t *n, kk_err *err, const cha
 int store_begin(kk_store *st, kk_err *err);
 /* COMMIT when rc == 0, else ROLLBACK. Returns rc, or -1 if the commit failed. */
 int store_end(kk_store *st, int rc, kk_err *err);
+/* store_begin for a change that must survive power loss before anyone acts on it: a
+ * TBS about to be signed, a signed (pre)certificate, a revocation, a reviewer's
+ * decision. The connection runs with synchronous=NORMAL (WAL: safe against a crashed
+ * or killed process, not against power loss); this transaction commits with FULL,
+ * which also makes every earlier commit durable (they precede it in the WAL). */
+int store_begin_durable(kk_store *st, kk_err *err);
 
 /* Inserts a new pending authorization for spec and its challenges, created at now;
  * *id gets its id. The caller holds the lock and a transaction (store_authz.c). */

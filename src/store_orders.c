@@ -376,7 +376,7 @@ kk_store_cert_plan(kk_store *st, const char *serial, const unsigned char *tbs, s
 	if (!store_serial_ok(serial) || tbs == NULL || len == 0)
 		return kk_err_set(err, KK_ERR_MALFORMED, "plan needs a serial and a TBS");
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE certificates SET status = 'planned', "
 	    "tbs = ?, not_before = ?, not_after = ? WHERE serial = ? AND status = 'reserved'",
@@ -404,7 +404,7 @@ kk_store_cert_issue(kk_store *st, const char *serial, const unsigned char *der, 
 		return kk_err_set(err, KK_ERR_MALFORMED, "issue needs a serial and DER");
 	have_spki = store_spki_of_der(der, len, spki);
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE certificates SET status = 'issued', der = ?, "
 	    "spki_sha256 = ? WHERE serial = ? AND status = 'planned'", "bss", der, len,

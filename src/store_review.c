@@ -79,7 +79,7 @@ kk_store_reviewer_add(kk_store *st, const char *name, const char *role, const ch
 	int rc;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) == 0) {
+	if ((rc = store_begin_durable(st, err)) == 0) {
 		rc = store_run(st, NULL, err, "INSERT INTO reviewers (name, role, password_hash, "
 		    "created) VALUES (?, ?, ?, ?)", "sssT", name, role, hash, a->at);
 		if (rc == 0)
@@ -138,7 +138,7 @@ kk_store_reviewer_update(kk_store *st, const char *name, const char *hash, int d
 	int rc, changes = 0;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE reviewers SET password_hash = "
 	    "coalesce(?, password_hash), disabled = max(disabled, ?) WHERE name = ?", "sis",
@@ -179,7 +179,7 @@ kk_store_session_add(kk_store *st, const char *token_hash, int64_t reviewer_id,
 	int rc;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) == 0) {
+	if ((rc = store_begin_durable(st, err)) == 0) {
 		rc = store_run(st, NULL, err, "DELETE FROM sessions WHERE expires <= ?", "T", now);
 		if (rc == 0)
 			rc = store_run(st, NULL, err, "INSERT INTO sessions (token_hash, "
@@ -276,7 +276,7 @@ kk_store_orgrec_create(kk_store *st, const kk_orgrec *in, const kk_auditrec *a,
 	int rc;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) == 0) {
+	if ((rc = store_begin_durable(st, err)) == 0) {
 		rc = store_run(st, NULL, err, "INSERT INTO organizations (name, unit, locality, "
 		    "state, country, reg_number, address, phone, applicant_name, applicant_email, "
 		    "authorizer_name, authorizer_email, status, created) VALUES (?, ?, ?, ?, ?, ?, "
@@ -361,7 +361,7 @@ kk_store_orgrec_update(kk_store *st, const kk_orgrec *old, const kk_orgrec *in, 
 	int rc, changes = 0;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE organizations SET name = ?2, unit = ?3, "
 	    "locality = ?4, state = ?5, reg_number = ?6, address = ?7, phone = ?8, "
@@ -431,7 +431,7 @@ kk_store_org_decide(kk_store *st, int64_t id, kk_org_op op, int64_t actor, time_
 		return kk_err_set(err, KK_ERR_INTERNAL, "unknown organization decision %d", op);
 	}
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, sql, fmt, id, actor, a->at, expires, reason);
 	if (rc == 0 && changes == 0)
@@ -455,7 +455,7 @@ kk_store_evidence_add(kk_store *st, const kk_evidence *in, int64_t actor,
 	int rc;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, NULL, err, "INSERT INTO org_evidence (org_id, kind, source, "
 	    "reference, doc_sha256, doc_name, added_by, created) VALUES (?, ?, ?, ?, ?, ?, ?, "
@@ -551,7 +551,7 @@ kk_store_eab_add(kk_store *st, const char *kid, const char *hmac_key, int64_t or
 	int rc;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) == 0) {
+	if ((rc = store_begin_durable(st, err)) == 0) {
 		rc = store_run(st, NULL, err, "INSERT INTO eab_keys (kid, hmac_key, org_id, "
 		    "created, created_by) VALUES (?, ?, ?, ?, ?)", "ssITs", kid, hmac_key, org_id,
 		    a->at, a->actor);
@@ -584,7 +584,7 @@ kk_store_eab_revoke(kk_store *st, const char *kid, const kk_auditrec *a, kk_err 
 	int rc, changes = 0;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE eab_keys SET revoked = ? WHERE kid = ? AND "
 	    "revoked IS NULL", "Ts", a->at, kid);
@@ -634,7 +634,7 @@ kk_store_eab_use(kk_store *st, const char *kid, time_t now, char hmac_key[64],
 	int rc;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_prep(st, &s, err, "SELECT hmac_key, org_id FROM eab_keys WHERE kid = ? AND "
 	    "revoked IS NULL", "s", kid);
@@ -662,7 +662,7 @@ kk_store_task_phone(kk_store *st, const kk_task *in, const kk_auditrec *a, int64
 	int rc, changes = 0;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "INSERT INTO review_tasks (kind, status, org_id, "
 	    "challenge_id, domain, phone, random_value, br_method, created) SELECT 'phone', "
@@ -758,7 +758,7 @@ task_set(kk_store *st, int64_t id, const char *want, int64_t actor, const char *
 	int rc, changes = 0;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "UPDATE review_tasks SET status = CASE ?2 WHEN "
 	    "'open' THEN 'done' ELSE 'open' END, outcome = ?3, note = ?4, done_by = ?5, "

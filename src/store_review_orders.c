@@ -42,7 +42,7 @@ kk_store_org_domains_add(kk_store *st, int64_t org_id, const char *domains, int6
 	int rc;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	while (rc == 0 && *p != '\0') {
 		sp = strchr(p, ' ');
@@ -70,7 +70,7 @@ kk_store_task_order(kk_store *st, int64_t order_id, int64_t org_id, const char *
 	int rc, changes = 0;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, &changes, err, "INSERT INTO review_tasks (kind, status, org_id, "
 	    "order_id, domain, created) VALUES ('order', 'open', ?, ?, ?, ?) ON CONFLICT "

@@ -143,7 +143,7 @@ kk_store_cert_revoke(kk_store *st, const kk_revocation *r, char ***serials, size
 	*serials = NULL;
 	*n = 0;
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_get_text(st, status, sizeof(status), err, "SELECT status FROM certificates "
 	    "WHERE serial = ?", "s", r->serial);
@@ -199,7 +199,7 @@ kk_store_revreq_create(kk_store *st, const kk_revreq *r, const kk_auditrec *a, i
 	int rc;
 
 	store_lock(st);
-	if ((rc = store_begin(st, err)) != 0)
+	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;
 	rc = store_run(st, NULL, err, "INSERT INTO revocation_requests (serial, reason, "
 	    "requested_by, detail, deadline_class, deadline, status, created) SELECT serial, "

@@ -345,17 +345,39 @@ store_begin(kk_store *st, kk_err *err)
 }
 
 int
+store_begin_durable(kk_store *st, kk_err *err)
+{
+	int rc;
+
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	/* the level cannot change inside a transaction */
+	if ((rc = sqlite3_exec(st->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL)) !=
+	    SQLITE_OK)
+		return store_db_err(st, rc, err, "synchronous");
+	st->durable = 1;
+	if ((rc = store_begin(st, err)) != 0)
+		store_end(st, rc, err);
+	return rc;
+}
+
+int
 store_end(kk_store *st, int rc, kk_err *err)
 {
 	int src;
 
 	if (rc == 0) {
-		if ((src = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) == SQLITE_OK)
-			return 0;
-		rc = store_db_err(st, src, err, "commit");
+		if ((src = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+			rc = store_db_err(st, src, err, "commit");
 	}
-	if (!sqlite3_get_autocommit(st->db))
+	if (rc != 0 && !sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	if (st->durable) {
+		st->durable = 0;
+		if ((src = sqlite3_exec(st->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+		    NULL)) != SQLITE_OK && rc == 0)
+			rc = store_db_err(st, src, err, "synchronous");
+	}
 	return rc;
 }
 
@@ -492,11 +514,12 @@ kk_store_open(kk_store **out, const char *path, kk_err *err)
 			store_db_err(st, rc, err, path);
 		goto fail;
 	}
-	/* synchronous=FULL: a signed certificate must survive power loss. */
+	/* synchronous=NORMAL: WAL commits survive a crashed or killed process; the ones
+	 * that must survive power loss use store_begin_durable (FULL for that commit). */
 	if (sqlite3_busy_timeout(st->db, 5000) != SQLITE_OK ||
 	    pragma(st, "PRAGMA journal_mode = WAL", "wal", "memory", err) != 0 ||
 	    pragma(st, "PRAGMA foreign_keys = ON", NULL, NULL, err) != 0 ||
-	    pragma(st, "PRAGMA synchronous = FULL", NULL, NULL, err) != 0 ||
+	    pragma(st, "PRAGMA synchronous = NORMAL", NULL, NULL, err) != 0 ||
 	    pragma(st, "PRAGMA foreign_keys", "1", NULL, err) != 0 ||
 	    migrate(st, err) != 0)
 		goto fail;
