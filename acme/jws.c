@@ -10,6 +10,7 @@
  * RFC 7638 members, and we check that the key suits alg ourselves: cjose picks the
  * digest from alg alone and would verify "ES256" with a P-384 key.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cjose/cjose.h>
@@ -552,6 +553,53 @@ check_sig_len(const kk_jws *j, const cjose_jwk_t *key, kk_err *err)
 }
 
 /*
+ * Account keys that passed kk_jwk_canonical, by SHA-256 of their stored JSON: every
+ * request of an account verifies with the same key, and the full check (an EC point
+ * validated, an RSA modulus against small factors, Fermat, ROCA) cost more than the
+ * signature. An entry is good while the weak-key lists are unchanged (a list loaded
+ * later may refuse an RSA key that passed before).
+ */
+#define JWK_CACHE 256
+static struct {
+	unsigned char id[32];
+	char *canon;
+	size_t weak_count;
+} jwk_cache[JWK_CACHE];
+static size_t jwk_cache_next;
+static pthread_mutex_t jwk_cache_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* *canon (caller frees) for a key checked before, or NULL. */
+static void
+jwk_cache_get(const unsigned char id[32], char **canon)
+{
+	size_t i;
+
+	*canon = NULL;
+	pthread_mutex_lock(&jwk_cache_mu);
+	for (i = 0; i < JWK_CACHE && *canon == NULL; i++)
+		if (jwk_cache[i].canon != NULL && memcmp(jwk_cache[i].id, id, 32) == 0 &&
+		    jwk_cache[i].weak_count == kk_weakkeys_count())
+			*canon = kk_strdup(jwk_cache[i].canon);
+	pthread_mutex_unlock(&jwk_cache_mu);
+}
+
+static void
+jwk_cache_put(const unsigned char id[32], const char *canon)
+{
+	char *copy = kk_strdup(canon);
+
+	if (copy == NULL)
+		return;
+	pthread_mutex_lock(&jwk_cache_mu);
+	free(jwk_cache[jwk_cache_next].canon);
+	memcpy(jwk_cache[jwk_cache_next].id, id, 32);
+	jwk_cache[jwk_cache_next].canon = copy;
+	jwk_cache[jwk_cache_next].weak_count = kk_weakkeys_count();
+	jwk_cache_next = (jwk_cache_next + 1) % JWK_CACHE;
+	pthread_mutex_unlock(&jwk_cache_mu);
+}
+
+/*
  * Verifies j's signature with jwk_json (borrowed). The key is checked and reduced to
  * its canonical members before cjose imports it, so cjose never sees private parts.
  */
@@ -564,7 +612,8 @@ kk_jws_verify(const kk_jws *j, const char *jwk_json, kk_err *err)
 	cjose_jwk_t *key = NULL;
 	cjose_jws_t *jws = NULL;
 	cjose_err cerr;
-	int rc = -1;
+	unsigned char id[32];
+	int rc = -1, known;
 
 	if ((a = alg_find(j->alg)) == NULL)
 		return kk_err_set(err, KK_ERR_BAD_SIGNATURE_ALG,
@@ -573,8 +622,17 @@ kk_jws_verify(const kk_jws *j, const char *jwk_json, kk_err *err)
 		kk_err_set(err, KK_ERR_MALFORMED, "JWK is not valid JSON");
 		goto out;
 	}
-	if (kk_jwk_canonical(jwk, &canon, err) != 0 || key_suits_alg(jwk, a, err) != 0)
+	if (EVP_Digest(jwk_json, strlen(jwk_json), id, NULL, EVP_sha256(), NULL) != 1) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot hash the JWK");
 		goto out;
+	}
+	jwk_cache_get(id, &canon);
+	if ((known = canon != NULL) == 0 && kk_jwk_canonical(jwk, &canon, err) != 0)
+		goto out;
+	if (key_suits_alg(jwk, a, err) != 0)
+		goto out;
+	if (!known)
+		jwk_cache_put(id, canon);
 	if ((key = cjose_jwk_import(canon, strlen(canon), &cerr)) == NULL) {
 		kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY, "JWK import failed: %s", cerr.message);
 		goto out;

@@ -1,6 +1,7 @@
 /* ACME resources (RFC 8555 7.1-7.5): rendering and request payloads. */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "kakuin/clock.h"
 #include "kakuin/util.h"
 #include "eab.h"
@@ -320,6 +321,33 @@ challenge_json(kk_wfe_ctx *c, const kk_challenge *ch)
 	return j;
 }
 
+/* The authorization, read again while one of its challenges is being validated, for
+ * up to AUTHZ_WAIT_MS: a validation takes milliseconds, a Retry-After a second. */
+#define AUTHZ_WAIT_MS 500
+static int
+authz_settled(kk_wfe_ctx *c, int64_t id, kk_authz *a, kk_err *err)
+{
+	struct timespec t0, t;
+	unsigned seq = 0;
+	size_t i;
+	long left;
+	int processing;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		if (kk_ra_authz(c->w->ra, &c->acct, id, a, err) != 0)
+			return -1;
+		for (i = 0, processing = 0; i < a->n_chall; i++)
+			processing |= strcmp(a->chall[i].status, "processing") == 0;
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = AUTHZ_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000L +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (!processing || left <= 0 || !kk_ra_await(c->w->ra, &seq, (int)left))
+			return 0;
+		kk_authz_clear(a);
+	}
+}
+
 int
 kk_wfe_authz(kk_wfe_ctx *c, int64_t id, kk_err *err)
 {
@@ -336,7 +364,7 @@ kk_wfe_authz(kk_wfe_ctx *c, int64_t id, kk_err *err)
 		if (kk_ra_deactivate_authz(c->w->ra, &c->acct, id, err) != 0)
 			return -1;
 	}
-	if (kk_ra_authz(c->w->ra, &c->acct, id, &a, err) != 0)
+	if (authz_settled(c, id, &a, err) != 0)
 		return -1;
 	chs = json_array();
 	for (i = 0; i < a.n_chall && chs != NULL; i++) {

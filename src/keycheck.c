@@ -104,16 +104,42 @@ out:
 	return rc;
 }
 
+/* 1 unless r is a quadratic non-residue modulo m: then no square has remainder r. */
+static int
+residue_ok(unsigned long r, unsigned long m)
+{
+	unsigned long k;
+
+	for (k = 0; k < m; k++)
+		if (k * k % m == r % m)
+			return 1;
+	return 0;
+}
+
+/* 0 if x is certainly not a square (its remainders modulo 64, 63, 65 and 11 rule out
+ * all but about 0.5% of non-squares), 1 if it may be one, -1 on error. */
+static int
+maybe_square(const BIGNUM *x)
+{
+	BN_ULONG r = BN_mod_word(x, 64UL * 63 * 65 * 11);
+
+	if (r == (BN_ULONG)-1)
+		return -1;
+	return residue_ok(r, 64) && residue_ok(r, 63) && residue_ok(r, 65) &&
+	    residue_ok(r, 11);
+}
+
 /*
  * BR 6.1.1.3: N = p q with |p - q| small falls to Fermat's method: from
  * a = ceil(sqrt(N)), a^2 - N is a square b^2 after few steps, and N = (a-b)(a+b).
+ * The square root is taken only when the remainders allow a square.
  */
 static int
 rsa_fermat(const BIGNUM *n, kk_err *err)
 {
 	BN_CTX *ctx = NULL;
 	BIGNUM *a, *b2, *b, *sq;
-	int i, rc = -1;
+	int i, sqr, rc = -1;
 
 	if ((ctx = BN_CTX_new()) == NULL)
 		return internal(err, "BN_CTX_new");
@@ -131,12 +157,12 @@ rsa_fermat(const BIGNUM *n, kk_err *err)
 		goto out;
 	}
 	for (i = 0; i < FERMAT_ROUNDS; i++) {
-		if (!BN_sqr(b2, a, ctx) || !BN_sub(b2, b2, n) || bn_isqrt(b, b2, ctx) != 0 ||
-		    !BN_sqr(sq, b, ctx)) {
+		if (!BN_sqr(b2, a, ctx) || !BN_sub(b2, b2, n) || (sqr = maybe_square(b2)) < 0 ||
+		    (sqr == 1 && (bn_isqrt(b, b2, ctx) != 0 || !BN_sqr(sq, b, ctx)))) {
 			internal(err, "Fermat round");
 			goto out;
 		}
-		if (BN_cmp(sq, b2) == 0) {
+		if (sqr == 1 && BN_cmp(sq, b2) == 0) {
 			kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY,
 			    "RSA modulus was factored by Fermat's method in %d rounds: its two "
 			    "primes are too close together (BR 6.1.1.3)", i + 1);

@@ -71,7 +71,41 @@ worker_main(void *arg)
 		ra->qlen--;
 		pthread_mutex_unlock(&ra->qmu);
 		kk_ra_validate(ra, id);
+		pthread_mutex_lock(&ra->qmu);
+		ra->done_seq++;
+		pthread_cond_broadcast(&ra->done_cv);
+		pthread_mutex_unlock(&ra->qmu);
 	}
+}
+
+int
+kk_ra_await(kk_ra *ra, unsigned *seq, int max_ms)
+{
+	struct timespec until;
+	int got = 0;
+
+	pthread_mutex_lock(&ra->qmu);
+	if (*seq == 0) {
+		*seq = ra->done_seq;
+		pthread_mutex_unlock(&ra->qmu);
+		return 1;
+	}
+	/* a few request threads at most: the others keep serving */
+	if (ra->awaiting < KK_RA_MAX_AWAITING) {
+		ra->awaiting++;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += (long)max_ms * 1000000L;
+		until.tv_sec += until.tv_nsec / 1000000000L;
+		until.tv_nsec %= 1000000000L;
+		while (!ra->stopping && ra->done_seq == *seq &&
+		    pthread_cond_timedwait(&ra->done_cv, &ra->qmu, &until) == 0)
+			;
+		got = ra->done_seq != *seq;
+		*seq = ra->done_seq;
+		ra->awaiting--;
+	}
+	pthread_mutex_unlock(&ra->qmu);
+	return got;
 }
 
 /* After a crash: challenges that were processing are validated again (the random value
@@ -114,6 +148,7 @@ kk_ra_open(kk_ra **out, const kk_ra_cfg *cfg, kk_err *err)
 	ra->cfg = *cfg;
 	pthread_mutex_init(&ra->qmu, NULL);
 	pthread_cond_init(&ra->qcv, NULL);
+	pthread_cond_init(&ra->done_cv, NULL);
 	pthread_mutex_init(&ra->issue_mu, NULL);
 	pthread_cond_init(&ra->sweep_cv, NULL);
 	snprintf(docs, sizeof(docs), "%s/documents", cfg->paths.data_dir);
@@ -157,6 +192,7 @@ kk_ra_close(kk_ra *ra)
 	pthread_mutex_lock(&ra->qmu);
 	ra->stopping = 1;
 	pthread_cond_broadcast(&ra->qcv);
+	pthread_cond_broadcast(&ra->done_cv);
 	pthread_cond_broadcast(&ra->sweep_cv);
 	pthread_mutex_unlock(&ra->qmu);
 	for (i = 0; i < ra->n_workers; i++)
@@ -170,6 +206,7 @@ kk_ra_close(kk_ra *ra)
 	free(ra->queue);
 	pthread_mutex_destroy(&ra->qmu);
 	pthread_cond_destroy(&ra->qcv);
+	pthread_cond_destroy(&ra->done_cv);
 	pthread_mutex_destroy(&ra->issue_mu);
 	pthread_cond_destroy(&ra->sweep_cv);
 	free(ra);

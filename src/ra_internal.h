@@ -28,6 +28,9 @@ struct kk_ra {
 	/* validation queue: challenge ids, handed to the workers */
 	pthread_mutex_t qmu;
 	pthread_cond_t qcv;
+	pthread_cond_t done_cv;  /* under qmu: a validation finished (kk_ra_await) */
+	unsigned done_seq;       /* validations finished so far */
+	int awaiting;            /* request threads in kk_ra_await */
 	int64_t *queue;
 	size_t qhead, qlen, qcap;
 	int stopping;

@@ -30,6 +30,14 @@ struct kk_signer {
 	char conf[512];
 	char label[33];
 	unsigned char pin_hash[SHA256_DIGEST_LENGTH];
+	/* the private keys signed with so far, by label (under lock): building an EVP_PKEY
+	 * from a token object (and OpenSSL 3 exporting it to its provider) cost more than
+	 * the signature itself */
+	struct {
+		char label[64];
+		EVP_PKEY *pk;
+	} keys[8];
+	size_t nkeys;
 };
 
 static pthread_mutex_t open_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -263,6 +271,17 @@ out:
 	return rc;
 }
 
+/* Drops the cached signing keys; call with s->lock held (or when closing). */
+static void
+forget_keys(kk_signer *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nkeys; i++)
+		EVP_PKEY_free(s->keys[i].pk);
+	s->nkeys = 0;
+}
+
 void
 kk_signer_close(kk_signer *s)
 {
@@ -270,6 +289,7 @@ kk_signer_close(kk_signer *s)
 		return;
 	pthread_mutex_lock(&open_lock);
 	if (--s->refs == 0) {
+		forget_keys(s);
 		PKCS11_logout(s->slot);
 		unload_module(s->ctx, s->slots, s->nslots);
 		pthread_mutex_destroy(&s->lock);
@@ -298,6 +318,36 @@ find_key(kk_signer *s, const char *label, PKCS11_KEY **out, kk_err *err)
 			return 0;
 		}
 	return kk_err_set(err, KK_ERR_NOT_FOUND, "no key labelled %s on token %s", label, s->label);
+}
+
+/* The private key under label as an EVP_PKEY that signs through the token, cached
+ * (borrowed; valid until forget_keys). Call with s->lock held. */
+static EVP_PKEY *
+signing_key(kk_signer *s, const char *label, kk_err *err)
+{
+	PKCS11_KEY *key = NULL;
+	EVP_PKEY *pk = NULL;
+	size_t i;
+
+	if (strlen(label) >= sizeof(s->keys[0].label)) {
+		kk_err_set(err, KK_ERR_INTERNAL, "key label %.80s is too long", label);
+		return NULL;
+	}
+	for (i = 0; i < s->nkeys; i++)
+		if (strcmp(s->keys[i].label, label) == 0)
+			return s->keys[i].pk;
+	if (find_key(s, label, &key, err) != 0)
+		return NULL;
+	if ((pk = PKCS11_get_private_key(key)) == NULL) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot use the private key %s", label);
+		kk_err_append_openssl(err);
+		return NULL;
+	}
+	if (s->nkeys == sizeof(s->keys) / sizeof(s->keys[0]))
+		forget_keys(s);
+	snprintf(s->keys[s->nkeys].label, sizeof(s->keys[0].label), "%s", label);
+	s->keys[s->nkeys++].pk = pk;
+	return pk;
 }
 
 /* A plain OpenSSL copy of the key's public half (no libp11 method attached), so callers
@@ -408,16 +458,15 @@ static int
 sign_locked(kk_signer *s, const char *label, const unsigned char *data, size_t len,
     unsigned char **sig, size_t *siglen, kk_err *err)
 {
-	PKCS11_KEY *key = NULL;
 	EVP_PKEY *pk = NULL;
 	EVP_MD_CTX *md = NULL;
 	unsigned char *buf = NULL;
 	size_t n = 0;
 	int rc = -1;
 
-	if (find_key(s, label, &key, err) != 0)
+	if ((pk = signing_key(s, label, err)) == NULL)
 		return -1;
-	if ((pk = PKCS11_get_private_key(key)) == NULL || (md = EVP_MD_CTX_new()) == NULL ||
+	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1 ||
 	    EVP_DigestSign(md, NULL, &n, data, len) != 1) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot start signing with %s", label);
@@ -440,7 +489,6 @@ out:
 		kk_err_append_openssl(err);
 	free(buf);
 	EVP_MD_CTX_free(md);
-	EVP_PKEY_free(pk);
 	return rc;
 }
 
@@ -451,7 +499,14 @@ kk_signer_sign(kk_signer *s, const char *label, const unsigned char *data, size_
 	int rc;
 
 	pthread_mutex_lock(&s->lock);
-	rc = sign_locked(s, label, data, len, sig, siglen, err);
+	/* a failure may come from a stale key object (the token was reset): once more
+	 * with the key looked up afresh */
+	if ((rc = sign_locked(s, label, data, len, sig, siglen, err)) != 0) {
+		forget_keys(s);
+		kk_err_clear(err);
+		ERR_clear_error();
+		rc = sign_locked(s, label, data, len, sig, siglen, err);
+	}
 	pthread_mutex_unlock(&s->lock);
 	return rc;
 }

@@ -81,7 +81,7 @@ kk_store_org_get(kk_store *st, int64_t id, kk_org *out, kk_err *err)
 	memset(&o, 0, sizeof(o));
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	kk_org_clear(&o);
 	return rc;
@@ -168,7 +168,7 @@ account_get(kk_store *st, const char *sql, int64_t id, const char *thumb, kk_acc
 	memset(&a, 0, sizeof(a));
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	kk_account_clear(&a);
 	return rc;

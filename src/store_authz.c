@@ -73,7 +73,7 @@ authz_challenges(kk_store *st, kk_authz *a, kk_err *err)
 		if ((rc = challenge_row(s, &a->chall[a->n_chall++], err)) != 0)
 			break;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -109,7 +109,7 @@ authz_get_locked(kk_store *st, int64_t id, kk_authz *a, kk_err *err)
 	}
 	rc = authz_challenges(st, a, err);
 out:
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -230,7 +230,7 @@ kk_store_challenge_get(kk_store *st, int64_t id, kk_challenge *out, kk_err *err)
 	if (rc == 1)
 		rc = challenge_row(s, &c, err);
 out:
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	if (rc == 0)
 		*out = c;

@@ -16,14 +16,26 @@
 #include <sqlite3.h>
 #include "kakuin/store.h"
 
+#define STORE_STMT_CACHE 96
 struct kk_store {
 	sqlite3 *db;
 	pthread_mutex_t mu; /* one connection shared by all threads */
 	int durable;        /* the open transaction commits with synchronous=FULL */
+	/* prepared statements kept for reuse (store_prep / store_finish), under mu:
+	 * compiling SQL cost more than running it */
+	struct {
+		sqlite3_stmt *s;
+		int busy;
+	} stmts[STORE_STMT_CACHE];
+	size_t nstmts;
 };
 
 void store_lock(kk_store *st);
 void store_unlock(kk_store *st);
+
+/* Hands back a statement from store_prep: a cached one is reset for its next use,
+ * any other finalized. NULL is ignored. */
+void store_finish(kk_store *st, sqlite3_stmt *s);
 
 /* Maps an SQLite result code to an err kind: unique -> CONFLICT, foreign key ->
  * NOT_FOUND, anything else INTERNAL with sqlite3_errmsg. Returns -1. */

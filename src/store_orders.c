@@ -145,7 +145,7 @@ order_get_locked(kk_store *st, int64_t id, kk_order *o, kk_err *err)
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 		goto out;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	if (store_prep(st, &s, err, "SELECT authz_id FROM order_authorizations WHERE "
 	    "order_id = ? ORDER BY position", "I", id) != 0)
 		return -1;
@@ -158,7 +158,7 @@ order_get_locked(kk_store *st, int64_t id, kk_order *o, kk_err *err)
 		o->authz_ids[o->n_authz++] = sqlite3_column_int64(s, 0);
 	}
 out:
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -244,7 +244,7 @@ kk_store_order_csr(kk_store *st, int64_t id, unsigned char **csr, size_t *len, k
 	else if (rc == 1 && (rc = store_col_blob(s, 0, csr, len)) != 0)
 		kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 out:
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	return rc;
 }
@@ -472,7 +472,7 @@ cert_query(kk_store *st, const char *sql, const char *fmt, const void *arg, kk_c
 	memset(&c, 0, sizeof(c));
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	kk_cert_clear(&c);
 	return rc;

@@ -60,7 +60,7 @@ store_read_rows(kk_store *st, sqlite3_stmt *s, size_t size, void (*row)(sqlite3_
 		row(s, v + used * size);
 		used++;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	if (rc != 0) {
 		free(v);
 		return -1;
@@ -126,7 +126,7 @@ kk_store_reviewer_get(kk_store *st, int64_t id, const char *name, kk_reviewer *o
 			store_col_copy(s, 5, hash, hash_size);
 		rc = 0;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	return rc;
 }
@@ -209,7 +209,7 @@ kk_store_session_get(kk_store *st, const char *token_hash, time_t now,
 		store_col_copy(s, 1, csrf, 65);
 		rc = 0;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	return rc;
 }
@@ -310,7 +310,7 @@ kk_store_orgrec_get(kk_store *st, int64_t id, time_t now, kk_orgrec *out, kk_err
 		org_row(s, out);
 		rc = 0;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	return rc;
 }
@@ -646,7 +646,7 @@ kk_store_eab_use(kk_store *st, const char *kid, time_t now, char hmac_key[64],
 		rc = store_run(st, NULL, err, "UPDATE eab_keys SET last_used = ? WHERE kid = ?",
 		    "Ts", now, kid);
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -745,7 +745,7 @@ kk_store_task_get(kk_store *st, int64_t id, kk_task *out, kk_err *err)
 		task_row(s, out);
 		rc = 0;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	return rc;
 }

@@ -55,7 +55,7 @@ kk_store_cert_revstate(kk_store *st, const char *serial, kk_certrev *out, kk_err
 	store_col_copy(s, 7, out->spki_sha256, sizeof(out->spki_sha256));
 	rc = 0;
 out:
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	return rc;
 }
@@ -120,7 +120,7 @@ revoke_key(kk_store *st, const kk_revocation *r, char ***serials, size_t *n, kk_
 		if ((rc = serials_add(&sib, &nsib, (const char *)sqlite3_column_text(s, 0),
 		    err)) != 0)
 			break;
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	for (i = 0; rc == 0 && i < nsib; i++)
 		if ((rc = revoke_one(st, sib[i], 1, r->by, r->when, err)) == 0)
 			rc = serials_add(serials, n, sib[i], err);

@@ -164,6 +164,31 @@ bind_args(sqlite3_stmt *s, const char *fmt, va_list ap)
 	return rc;
 }
 
+/* A cached statement for exactly this SQL text that nobody is using, marked busy. */
+static sqlite3_stmt *
+cached_stmt(kk_store *st, const char *sql)
+{
+	size_t i;
+
+	for (i = 0; i < st->nstmts; i++)
+		if (!st->stmts[i].busy && strcmp(sqlite3_sql(st->stmts[i].s), sql) == 0) {
+			st->stmts[i].busy = 1;
+			return st->stmts[i].s;
+		}
+	return NULL;
+}
+
+/* Keeps a freshly prepared statement (busy) while there is room; beyond that
+ * store_finish finalizes it. */
+static void
+cache_stmt(kk_store *st, sqlite3_stmt *s)
+{
+	if (st->nstmts == STORE_STMT_CACHE)
+		return;
+	st->stmts[st->nstmts].s = s;
+	st->stmts[st->nstmts++].busy = 1;
+}
+
 static int
 store_prepv(kk_store *st, sqlite3_stmt **out, kk_err *err, const char *sql, const char *fmt,
     va_list ap)
@@ -172,15 +197,36 @@ store_prepv(kk_store *st, sqlite3_stmt **out, kk_err *err, const char *sql, cons
 	int rc;
 
 	*out = NULL;
-	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
-		return store_db_err(st, rc, err, "prepare");
+	if ((s = cached_stmt(st, sql)) == NULL) {
+		if ((rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s,
+		    NULL)) != SQLITE_OK)
+			return store_db_err(st, rc, err, "prepare");
+		cache_stmt(st, s);
+	}
 	if ((rc = bind_args(s, fmt, ap)) != SQLITE_OK) {
 		store_db_err(st, rc, err, "bind");
-		sqlite3_finalize(s);
+		store_finish(st, s);
 		return -1;
 	}
 	*out = s;
 	return 0;
+}
+
+void
+store_finish(kk_store *st, sqlite3_stmt *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < st->nstmts; i++)
+		if (st->stmts[i].s == s) {
+			sqlite3_reset(s);
+			sqlite3_clear_bindings(s);
+			st->stmts[i].busy = 0;
+			return;
+		}
+	store_finish(st, s);
 }
 
 int
@@ -224,7 +270,7 @@ store_run(kk_store *st, int *changes, kk_err *err, const char *sql, const char *
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "write returned rows");
 	if (rc == 0 && changes != NULL)
 		*changes = sqlite3_changes(st->db);
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -247,7 +293,7 @@ store_write_one(kk_store *st, kk_err *err, const char *what, const char *sql,
 		rc = kk_err_set(err, KK_ERR_NOT_FOUND, "%s not found", what);
 	else if (rc == 1)
 		rc = kk_err_set(err, KK_ERR_INTERNAL, "%s: write returned rows", what);
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -269,7 +315,7 @@ store_get_text(kk_store *st, char *buf, size_t size, kk_err *err, const char *sq
 		return -1;
 	if ((rc = store_step(st, s, err, "read")) == 1)
 		store_col_copy(s, 0, buf, size);
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -287,7 +333,7 @@ store_get_int64(kk_store *st, int64_t *v, kk_err *err, const char *sql, const ch
 		return -1;
 	if ((rc = store_step(st, s, err, "read")) == 1)
 		*v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	return rc;
 }
 
@@ -320,7 +366,7 @@ store_get_ids(kk_store *st, int64_t **ids, size_t *n, kk_err *err, const char *s
 		}
 		v[used++] = sqlite3_column_int64(s, 0);
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	if (rc != 0) {
 		free(v);
 		return -1;
@@ -535,6 +581,8 @@ kk_store_close(kk_store *st)
 {
 	if (st == NULL)
 		return;
+	while (st->nstmts > 0)
+		sqlite3_finalize(st->stmts[--st->nstmts].s);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->mu);
 	free(st);
@@ -612,7 +660,7 @@ check_locked(kk_store *st, kk_err *err)
 		kk_err_set(err, KK_ERR_INTERNAL, "foreign key violation: %s row %lld refers "
 		    "to a missing %s", sqlite3_column_text(s, 0),
 		    (long long)sqlite3_column_int64(s, 1), sqlite3_column_text(s, 2));
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	if (rc != 0)
 		return -1;
 	for (i = 0; i < sizeof(invariants) / sizeof(invariants[0]); i++) {

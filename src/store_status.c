@@ -91,7 +91,7 @@ signed_query(kk_store *st, const char *sql, const char *serial, kk_signed *out, 
 		rc = store_col_blob(s, 3, &out->der, &out->der_len) != 0 || out->der == NULL ?
 		    kk_err_set(err, KK_ERR_INTERNAL, "out of memory") : 0;
 	}
-	sqlite3_finalize(s);
+	store_finish(st, s);
 	store_unlock(st);
 	return rc;
 }

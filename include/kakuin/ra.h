@@ -77,6 +77,13 @@ int kk_ra_order(kk_ra *ra, const kk_account *acct, int64_t id, kk_order *out, kk
 /* Authorization owned by acct with effective status (expired when past expires). */
 int kk_ra_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_authz *out, kk_err *err);
 int kk_ra_deactivate_authz(kk_ra *ra, const kk_account *acct, int64_t id, kk_err *err);
+/* For a request that found a validation in progress: waits up to max_ms for the next
+ * validation to finish, so the client gets the outcome without sleeping for a
+ * Retry-After. Start with *seq = 0 (returns 1 at once and records the count); then 1
+ * if a validation finished since *seq (read again), 0 on timeout or when
+ * KK_RA_MAX_AWAITING requests are waiting already (answer as is). */
+#define KK_RA_MAX_AWAITING 2
+int kk_ra_await(kk_ra *ra, unsigned *seq, int max_ms);
 /* A challenge of an authorization owned by acct. acct_uri is the account URL the client
  * uses (its kid; dns-account-01, dns-persist-01). respond (RFC 8555 7.5.1): start its
  * validation first (pending -> processing, queued to a worker); a challenge already
