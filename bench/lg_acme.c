@@ -374,8 +374,17 @@ validate_authz(struct client *cl, const char *url, struct lg_fail *f)
 		lg_fail_set(f, "client", "out of memory");
 		goto out;
 	}
-	if (acme_post(cl, "challenge", churl, "{}", NULL, &r, f) != 0 ||
-	    poll_until(cl, "authz", url, "valid", r.retry_after, &fin, f) != 0)
+	if (acme_post(cl, "challenge", churl, "{}", NULL, &r, f) != 0)
+		goto withdraw;
+	/* a challenge already valid makes its authorization valid (RFC 8555 7.1.6) */
+	if ((fin = body_json(&r)) != NULL && json_is_string(json_object_get(fin, "status")) &&
+	    strcmp(json_string_value(json_object_get(fin, "status")), "valid") == 0) {
+		rc = 0;
+		goto withdraw;
+	}
+	json_decref(fin);
+	fin = NULL;
+	if (poll_until(cl, "authz", url, "valid", r.retry_after, &fin, f) != 0)
 		goto withdraw;
 	rc = 0;
 withdraw:
