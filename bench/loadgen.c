@@ -270,7 +270,8 @@ report(struct lg_run *run, double secs, double cpu)
 	if (cores < 1)
 		cores = 1;
 	share = secs > 0 ? cpu / (secs * (double)cores) : 0;
-	qsort(run->lat_ms, run->n_lat, sizeof(double), cmp_double);
+	if (run->n_lat > 0)
+		qsort(run->lat_ms, run->n_lat, sizeof(double), cmp_double);
 	p50 = pct(run->lat_ms, run->n_lat, 50);
 	p90 = pct(run->lat_ms, run->n_lat, 90);
 	p99 = pct(run->lat_ms, run->n_lat, 99);
