@@ -61,8 +61,9 @@ time_queries(kk_store *st, size_t *entries, kk_err *err)
 	return 0;
 }
 
-/* After status_crl_issue stopped at the size check: times kk_signer_sign over a buffer
- * of the size it refused, on the same (shared) signer. */
+/* After status_crl_issue failed with detail: if it stopped at the size check, times
+ * kk_signer_sign over a buffer of the size it refused, on the same (shared) signer, and
+ * returns 1; 0 (err untouched) for any other failure; -1 on error. */
 static int
 time_token_sign(const kk_paths *paths, const char *detail, double before, size_t entries,
     kk_err *err)
@@ -76,6 +77,7 @@ time_token_sign(const kk_paths *paths, const char *detail, double before, size_t
 
 	if (sscanf(detail, "to-be-signed data of %zu bytes", &n) != 1)
 		return 0;
+	memset(&setup, 0, sizeof(setup));
 	if ((tbs = calloc(1, n)) == NULL)
 		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 	if (kk_signer_setup_load(&setup, paths, 0, err) != 0 ||
@@ -92,7 +94,7 @@ time_token_sign(const kk_paths *paths, const char *detail, double before, size_t
 		printf("TBS_MAX (512 KiB) fits about %zu entries of this store's size (%.1f "
 		    "bytes each)\n", (size_t)(512 * 1024 / ((double)n / (double)entries)),
 		    (double)n / (double)entries);
-	rc = 0;
+	rc = 1;
 out:
 	OPENSSL_cleanse(&setup, sizeof(setup));
 	free(tbs);
@@ -145,7 +147,7 @@ main(int argc, char **argv)
 		if (status_crl_issue(&s, kk_now(), &c, &e) != 0) {
 			t1 = now_s();
 			printf("status_crl_issue: failed after %.2f s: %s\n", t1 - t0, e.detail);
-			if (time_token_sign(&paths, e.detail, t1 - t0, entries, &e) == 0)
+			if (time_token_sign(&paths, e.detail, t1 - t0, entries, &e) == 1)
 				rc = 3;
 			goto out;
 		}
