@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Install every Debian package kakuin needs to build, run and test.
+# Usage: scripts/deps.sh [--bench]
+# --bench also installs what the benchmarks in bench/ use (docs/performance.md).
 # Idempotent: a machine that already has them all never touches apt.
 # Works as root without a terminal (CI); uses sudo only when not root.
 set -euo pipefail
@@ -27,8 +29,18 @@ TEST_DEPS+=(knot knot-dnsutils unbound python3-certbot-dns-rfc2136
 TEST_DEPS+=(chromium nodejs)
 command -v npm >/dev/null 2>&1 || TEST_DEPS+=(npm)
 
+# Benchmarks (issue #7), only with --bench: wrk (HTTP load), nginx-light (the static
+# file ceiling for OCSP GET), gnuplot-nox (plots), linux-perf (perf record on the server).
+BENCH_DEPS=(wrk nginx-light gnuplot-nox linux-perf)
+WANT=("${BUILD_DEPS[@]}" "${RUN_DEPS[@]}" "${TEST_DEPS[@]}")
+case "${1:-}" in
+"") ;;
+--bench) WANT+=("${BENCH_DEPS[@]}") ;;
+*) echo "usage: $0 [--bench]" >&2; exit 2 ;;
+esac
+
 missing=()
-for p in "${BUILD_DEPS[@]}" "${RUN_DEPS[@]}" "${TEST_DEPS[@]}"; do
+for p in "${WANT[@]}"; do
 	st=$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)
 	[ "$st" = installed ] || missing+=("$p")
 done
@@ -48,7 +60,8 @@ export DEBIAN_FRONTEND=noninteractive
 # default port 53, and unbound's start-up would fetch the root trust anchor).
 # The tests run their own private instances on high ports, so the system
 # services must not start: while apt runs, a policy-rc.d that exits 101
-# ("action forbidden") makes invoke-rc.d skip them. A policy-rc.d already
+# ("action forbidden") makes invoke-rc.d skip them; so does nginx's (bench/ocsp.sh
+# starts its own on a free port). A policy-rc.d already
 # there (Docker images ship one) is left alone.
 POLICY_RC=/usr/sbin/policy-rc.d
 if [ ! -e "$POLICY_RC" ]; then

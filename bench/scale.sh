@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# kakuin on a large store (issue #7 item 4, docs/performance.md):
+#  1. kakuin-bench-populate: COUNT issued certificates, all revoked (timed), and
+#     `kakuin check` on the result (timed);
+#  2. kakuin-bench-crl: the CRL path on COUNT revoked entries (target <= 5 s);
+#  3. `kakuin serve` on that store: does it start (it must issue a CRL first);
+#  4. the store cut down to FIT revoked (the rest issued): kakuin-bench-crl again, then
+#     `kakuin serve`: time to listen, VmHWM/VmRSS after start and SETTLE seconds later
+#     (the publisher's first rounds), and OCSP GET for a certificate whose response is
+#     not pre-signed yet (signed on demand) while the publisher scans the store.
+# Usage: bench/scale.sh [BUILD_DIR]
+# Env: COUNT (1000000), FIT (10000, a CRL kakuin can still sign), SETTLE (30),
+# BENCH_KEEP=1 (keep the work directory, about 4 GB for a million).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+COUNT=${COUNT:-1000000}
+FIT=${FIT:-10000}
+SETTLE=${SETTLE:-30}
+W=$BENCH_WORK
+D=$W/data
+for t in wrk openssl curl sqlite3; do
+	command -v "$t" >/dev/null || die "$t missing (scripts/deps.sh --bench)"
+done
+for t in kakuin-bench-populate kakuin-bench-crl; do
+	[ -x "$BENCH_BUILD/$t" ] || die "build $t first"
+done
+# seconds since START (a float)
+START=0
+elapsed() { awk -v a="$START" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+# status_kb FIELD: VmHWM or VmRSS of the server, in MB
+status_mb() { awk -v f="$1:" '$1 == f { printf "%.0f", $2 / 1024 }' "/proc/$KAKUIN_PID/status"; }
+
+echo "bench/scale.sh: $(machine)"
+"$KAKUIN" init --data-dir "$D" >"$W/init.log" 2>&1 || die "kakuin init"
+START=$(date +%s.%N)
+"$BENCH_BUILD/kakuin-bench-populate" --data-dir "$D" --count "$COUNT" --revoked "$COUNT" \
+    --cert-out "$W/leaf.pem" 2>"$W/populate.log" || die "populate: $(tail -3 "$W/populate.log")"
+echo "store: $(du -sh "$D/kakuin.db" | cut -f1)"
+START=$(date +%s.%N)
+"$KAKUIN" check --data-dir "$D" >"$W/check.log" 2>&1 || die "kakuin check: $(cat "$W/check.log")"
+echo "kakuin check: $(cat "$W/check.log") ($(elapsed) s)"
+
+echo "-- CRL with $COUNT revoked entries"
+rc=0
+"$BENCH_BUILD/kakuin-bench-crl" --data-dir "$D" --runs 1 2>"$W/crl1.log" || rc=$?
+[ "$rc" -eq 0 ] || [ "$rc" -eq 3 ] || die "kakuin-bench-crl: $(tail -3 "$W/crl1.log")"
+
+echo "-- kakuin serve with $COUNT revoked certificates and no current CRL"
+rc=0
+timeout 120 "$KAKUIN" serve --data-dir "$D" --dev --listen "127.0.0.1:$(free_port)" \
+    --http-listen "127.0.0.1:$(free_port)" --review-listen none \
+    --dns-resolver 127.0.0.1:53 --dnssec-probe none >"$W/serve1.log" 2>&1 || rc=$?
+if [ "$rc" -eq 124 ]; then
+	echo "kakuin serve started"
+else
+	echo "kakuin serve exited ($rc): $(grep -v ' info ' "$W/serve1.log" | tail -2)"
+fi
+
+echo "-- $FIT of the $COUNT certificates revoked, the rest issued"
+START=$(date +%s.%N)
+sqlite3 "$D/kakuin.db" "UPDATE certificates SET status = 'issued', revoked_at = NULL,
+    revoked_reason = NULL, revoked_by = NULL WHERE status = 'revoked' AND rowid >
+    (SELECT min(rowid) FROM certificates) + $FIT - 1" || die "un-revoke"
+echo "un-revoked the rest in $(elapsed) s"
+"$BENCH_BUILD/kakuin-bench-crl" --data-dir "$D" --runs 2 2>"$W/crl2.log" ||
+    die "kakuin-bench-crl: $(tail -3 "$W/crl2.log")"
+
+START=$(date +%s.%N)
+start_kakuin "$D"
+echo "kakuin serve listening after $(elapsed) s: VmHWM $(status_mb VmHWM) MB," \
+    "VmRSS $(status_mb VmRSS) MB"
+# the real certificate is the first row, revoked: its response is not pre-signed yet
+openssl ocsp -issuer "$D/ca/issuing.pem" -cert "$W/leaf.pem" -no_nonce \
+    -reqout "$W/req.der" >/dev/null 2>&1 || die "openssl ocsp -reqout"
+url=$HTTP_BASE/ocsp/$(base64 -w0 "$W/req.der" | sed 's/+/%2B/g; s/\//%2F/g; s/=/%3D/g')
+wrk -t2 -c16 -d10s --latency "$url" >"$W/wrk-1m.log"
+echo "OCSP GET during the publisher's first rounds (wrk -t2 -c16 -d10s):" \
+    "$(awk '/^Requests\/sec:/ { print $2 }' "$W/wrk-1m.log") req/s," \
+    "latency p50 $(awk '$1 == "50%" { print $2 }' "$W/wrk-1m.log")," \
+    "p99 $(awk '$1 == "99%" { print $2 }' "$W/wrk-1m.log")," \
+    "max $(awk '$1 == "Latency" { print $4 }' "$W/wrk-1m.log")"
+sleep "$SETTLE"
+echo "after $(elapsed) s: VmHWM $(status_mb VmHWM) MB, VmRSS $(status_mb VmRSS) MB," \
+    "$(sqlite3 "$D/kakuin.db" 'SELECT count(*) FROM ocsp_responses') OCSP responses" \
+    "pre-signed, CRLs: $(sqlite3 "$D/kakuin.db" 'SELECT count(*) FROM crls')"
