@@ -5,7 +5,9 @@
 
 #include "kakuin/ca.h"
 
-#define TBS_MAX (512 * 1024)
+/* Largest to-be-signed structure the token is asked to sign: a CRL grows by about 45
+ * octets per revoked certificate (1,000,000 entries: 45 MB; docs/performance.md). */
+#define TBS_MAX (256 * 1024 * 1024)
 
 struct kk_ca {
 	kk_policy pol;
