@@ -150,6 +150,7 @@ kk_ra_open(kk_ra **out, const kk_ra_cfg *cfg, kk_err *err)
 	pthread_cond_init(&ra->qcv, NULL);
 	pthread_cond_init(&ra->done_cv, NULL);
 	pthread_mutex_init(&ra->issue_mu, NULL);
+	pthread_cond_init(&ra->issue_cv, NULL);
 	pthread_cond_init(&ra->sweep_cv, NULL);
 	snprintf(docs, sizeof(docs), "%s/documents", cfg->paths.data_dir);
 	if (kk_store_open(&ra->store, cfg->paths.db, err) != 0 ||
@@ -208,6 +209,7 @@ kk_ra_close(kk_ra *ra)
 	pthread_cond_destroy(&ra->qcv);
 	pthread_cond_destroy(&ra->done_cv);
 	pthread_mutex_destroy(&ra->issue_mu);
+	pthread_cond_destroy(&ra->issue_cv);
 	pthread_cond_destroy(&ra->sweep_cv);
 	free(ra);
 }

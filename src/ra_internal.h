@@ -16,9 +16,13 @@ struct kk_ra {
 	kk_review *review;
 	kk_status *status;  /* CRL publisher and OCSP responder (CP 4.9.7, 4.9.9) */
 
-	/* one issuance at a time: a finalize request and the sweeper of held orders never
-	 * plan or sign the same order twice */
+	/* orders being issued now (kk_ra_issue), under issue_mu: one thread per order, so
+	 * finalize and the sweeper never issue the same order twice, while different orders
+	 * are issued in parallel */
 	pthread_mutex_t issue_mu;
+	pthread_cond_t issue_cv;
+	int64_t issuing[32];
+	size_t n_issuing;
 	/* the sweeper: issues orders held for OV review once their organization is approved
 	 * (a reviewer may approve from another process: the CLI) */
 	pthread_t sweeper;

@@ -375,6 +375,45 @@ audit_lint(kk_ra *ra, int64_t order_id, const char *serial, const kk_err *why)
 		    (long long)order_id, e.detail);
 }
 
+/* 1 if order_id is being issued; call with issue_mu held. */
+static int
+order_busy(const kk_ra *ra, int64_t order_id)
+{
+	size_t i;
+
+	for (i = 0; i < ra->n_issuing; i++)
+		if (ra->issuing[i] == order_id)
+			return 1;
+	return 0;
+}
+
+/* Waits until no other thread issues order_id (and there is room), then claims it. */
+static void
+order_claim(kk_ra *ra, int64_t order_id)
+{
+	pthread_mutex_lock(&ra->issue_mu);
+	while (order_busy(ra, order_id) ||
+	    ra->n_issuing == sizeof(ra->issuing) / sizeof(ra->issuing[0]))
+		pthread_cond_wait(&ra->issue_cv, &ra->issue_mu);
+	ra->issuing[ra->n_issuing++] = order_id;
+	pthread_mutex_unlock(&ra->issue_mu);
+}
+
+static void
+order_release(kk_ra *ra, int64_t order_id)
+{
+	size_t i;
+
+	pthread_mutex_lock(&ra->issue_mu);
+	for (i = 0; i < ra->n_issuing; i++)
+		if (ra->issuing[i] == order_id) {
+			ra->issuing[i] = ra->issuing[--ra->n_issuing];
+			break;
+		}
+	pthread_cond_broadcast(&ra->issue_cv);
+	pthread_mutex_unlock(&ra->issue_mu);
+}
+
 int
 kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 {
@@ -393,9 +432,9 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 	memset(&o, 0, sizeof(o));
 	memset(&cert, 0, sizeof(cert));
 	kk_err_clear(err);
-	pthread_mutex_lock(&ra->issue_mu);
+	order_claim(ra, order_id);
 	if (kk_store_order_get(ra->store, order_id, &o, err) != 0) {
-		pthread_mutex_unlock(&ra->issue_mu);
+		order_release(ra, order_id);
 		return -1;
 	}
 	if (strcmp(o.status, "processing") != 0) {
@@ -465,7 +504,7 @@ refused:
 	else if (cert.tbs == NULL)
 		kk_log("info", "ra", "order %lld refused: %s", (long long)order_id, err->detail);
 out:
-	pthread_mutex_unlock(&ra->issue_mu);
+	order_release(ra, order_id);
 	free(problem);
 	free(csr);
 	free(der);

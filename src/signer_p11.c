@@ -24,7 +24,7 @@ struct kk_signer {
 	PKCS11_SLOT *slots;
 	unsigned int nslots;
 	PKCS11_SLOT *slot;      /* the token's slot, in slots */
-	pthread_mutex_t lock;   /* serialises every token operation */
+	pthread_mutex_t lock;   /* token management, the key cache; not signatures */
 	unsigned refs;          /* under open_lock */
 	char module[512];
 	char conf[512];
@@ -452,10 +452,12 @@ out:
  * RSASSA-PKCS1-v1_5 with SHA-256 (RFC 8017 8.2). The EVP_PKEY libp11 hands out holds
  * only the modulus and public exponent plus libp11's RSA_METHOD, whose private
  * operation is C_Sign(CKM_RSA_PKCS) in the token: OpenSSL hashes and builds the
- * DigestInfo, the token applies the key.
+ * DigestInfo, the token applies the key. The key is a reference taken under the lock;
+ * the signature runs without it, so threads sign in parallel (libp11 gives each its
+ * own session from its pool).
  */
 static int
-sign_locked(kk_signer *s, const char *label, const unsigned char *data, size_t len,
+sign_with(kk_signer *s, const char *label, const unsigned char *data, size_t len,
     unsigned char **sig, size_t *siglen, kk_err *err)
 {
 	EVP_PKEY *pk = NULL;
@@ -464,7 +466,11 @@ sign_locked(kk_signer *s, const char *label, const unsigned char *data, size_t l
 	size_t n = 0;
 	int rc = -1;
 
-	if ((pk = signing_key(s, label, err)) == NULL)
+	pthread_mutex_lock(&s->lock);
+	if ((pk = signing_key(s, label, err)) != NULL && EVP_PKEY_up_ref(pk) != 1)
+		pk = NULL;
+	pthread_mutex_unlock(&s->lock);
+	if (pk == NULL)
 		return -1;
 	if ((md = EVP_MD_CTX_new()) == NULL ||
 	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, pk) != 1 ||
@@ -489,6 +495,7 @@ out:
 		kk_err_append_openssl(err);
 	free(buf);
 	EVP_MD_CTX_free(md);
+	EVP_PKEY_free(pk);
 	return rc;
 }
 
@@ -498,15 +505,15 @@ kk_signer_sign(kk_signer *s, const char *label, const unsigned char *data, size_
 {
 	int rc;
 
-	pthread_mutex_lock(&s->lock);
 	/* a failure may come from a stale key object (the token was reset): once more
 	 * with the key looked up afresh */
-	if ((rc = sign_locked(s, label, data, len, sig, siglen, err)) != 0) {
+	if ((rc = sign_with(s, label, data, len, sig, siglen, err)) != 0) {
+		pthread_mutex_lock(&s->lock);
 		forget_keys(s);
+		pthread_mutex_unlock(&s->lock);
 		kk_err_clear(err);
 		ERR_clear_error();
-		rc = sign_locked(s, label, data, len, sig, siglen, err);
+		rc = sign_with(s, label, data, len, sig, siglen, err);
 	}
-	pthread_mutex_unlock(&s->lock);
 	return rc;
 }

@@ -110,30 +110,65 @@ refresh_ocsp(kk_status *s)
 	free(serials);
 }
 
+/* Pre-signs the responses of the serials kk_status_changed queued (called with mu
+ * held; drops it while signing). */
+static void
+presign_queued(kk_status *s)
+{
+	char (*q)[41] = NULL;
+	size_t n = s->ocsp_nqueue, i;
+	kk_err e;
+
+	if (n == 0)
+		return;
+	if ((q = kk_malloc(n * sizeof(*q))) == NULL) {
+		s->ocsp_scan_due = 1;
+		s->ocsp_nqueue = 0;
+		return;
+	}
+	memcpy(q, s->ocsp_queue, n * sizeof(*q));
+	s->ocsp_nqueue = 0;
+	pthread_mutex_unlock(&s->mu);
+	for (i = 0; i < n; i++)
+		if (status_ocsp_presign(s, q[i], kk_now(), NULL, &e) != 0)
+			kk_log("error", "ocsp", "cannot pre-sign %s: %s", q[i], e.detail);
+	free(q);
+	pthread_mutex_lock(&s->mu);
+}
+
 static void *
 publisher_main(void *arg)
 {
 	kk_status *s = arg;
 	struct timespec until;
 	time_t wait;
-	int due;
+	int due, scan;
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
+		presign_queued(s);
 		due = s->crl_due || kk_now() >= s->crl_next;
+		/* the scan for stale responses reads every certificate: on its schedule only,
+		 * not at every issuance */
+		scan = s->ocsp_scan_due || kk_now() - s->ocsp_scanned >= WAKE_MAX ||
+		    kk_now() < s->ocsp_scanned;
+		s->ocsp_scan_due = 0;
 		pthread_mutex_unlock(&s->mu);
 		if (due || crl_behind(s))
 			publish_crl(s);
-		refresh_ocsp(s);
+		if (scan) {
+			refresh_ocsp(s);
+			s->ocsp_scanned = kk_now();
+		}
 		pthread_mutex_lock(&s->mu);
-		if (s->stopping || s->crl_due)
+		if (s->stopping || s->crl_due || s->ocsp_nqueue > 0 || s->ocsp_scan_due)
 			continue;
 		/* kk_now() may be a test's pinned clock: wait in real time, never long */
 		wait = s->crl_next - kk_now();
 		wait = wait < 1 ? 1 : wait > WAKE_MAX ? WAKE_MAX : wait;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += wait;
-		while (!s->stopping && !s->crl_due &&
+		while (!s->stopping && !s->crl_due && s->ocsp_nqueue == 0 && !s->ocsp_scan_due &&
 		    pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT)
 			;
 	}
@@ -214,8 +249,17 @@ kk_status_changed(kk_status *s, const char *serial, kk_err *err)
 		s->crl_due = 1;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
+		return status_ocsp_presign(s, serial, kk_now(), NULL, err);
 	}
-	return status_ocsp_presign(s, serial, kk_now(), NULL, err);
+	pthread_mutex_lock(&s->mu);
+	if (s->ocsp_nqueue < sizeof(s->ocsp_queue) / sizeof(s->ocsp_queue[0]))
+		snprintf(s->ocsp_queue[s->ocsp_nqueue++], sizeof(s->ocsp_queue[0]), "%s",
+		    serial);
+	else
+		s->ocsp_scan_due = 1;
+	pthread_cond_broadcast(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	return 0;
 }
 
 /* ---- HTTP ---- */

@@ -23,6 +23,12 @@ struct kk_status {
 	pthread_t thread;
 	int started, stopping;
 	int crl_due;            /* a revocation is not on the current CRL yet */
+	/* newly issued serials whose OCSP response the publisher signs next (under mu); when
+	 * full, the next scan for missing responses finds the rest */
+	char ocsp_queue[256][41];
+	size_t ocsp_nqueue;
+	int ocsp_scan_due;      /* scan for missing or stale responses at the next wake */
+	time_t ocsp_scanned;    /* last scan */
 	time_t crl_next;        /* when the next scheduled CRL is due */
 	int64_t crl_count;      /* revoked, unexpired certificates on the last CRL; -1 unknown */
 };

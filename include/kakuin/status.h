@@ -25,8 +25,10 @@ int kk_status_open(kk_status **out, kk_store *st, kk_ca *ca, const kk_policy *po
     const kk_paths *paths, kk_err *err);
 /* Stops the publisher thread. NULL ok. */
 void kk_status_close(kk_status *s);
-/* A certificate was issued or revoked: its OCSP response is re-signed now; after a
- * revocation the publisher issues a new CRL within seconds. */
+/* A certificate was issued or revoked. A revocation re-signs its OCSP response now and
+ * has the publisher issue a new CRL within seconds; an issued certificate's response is
+ * pre-signed by the publisher thread right after (until then a request for it is
+ * answered by signing on demand), so issuance does not wait for a second signature. */
 int kk_status_changed(kk_status *s, const char *serial, kk_err *err);
 /* The plain-HTTP handler (kk_http_handler, ctx = the kk_status): GET /ocsp/<base64 DER>,
  * POST /ocsp (application/ocsp-request), GET /crl/issuing.crl; 404 otherwise. A malformed
