@@ -32,7 +32,7 @@ kk_store_audit_add(kk_store *st, const kk_auditrec *a, kk_err *err)
 	if (a == NULL || a->object == NULL)
 		return kk_err_set(err, KK_ERR_INTERNAL, "audit record without an object");
 	store_lock(st);
-	rc = store_audit_insert(st, a, NULL, 0, err);
+	rc = store_audit_insert(st, a, "event", 0, err);
 	store_unlock(st);
 	return rc;
 }
@@ -149,7 +149,7 @@ kk_store_reviewer_update(kk_store *st, const char *name, const char *hash, int d
 		rc = store_run(st, NULL, err, "DELETE FROM sessions WHERE reviewer_id = "
 		    "(SELECT id FROM reviewers WHERE name = ?)", "s", name);
 	if (rc == 0)
-		rc = store_audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, "event", 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -381,7 +381,7 @@ kk_store_orgrec_update(kk_store *st, const kk_orgrec *old, const kk_orgrec *in, 
 		    "verified_by = NULL, verified_at = NULL, approved_by = NULL, "
 		    "approved_at = NULL, expires = NULL WHERE id = ?", "I", in->id);
 	if (rc == 0)
-		rc = store_audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, "event", 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -437,7 +437,7 @@ kk_store_org_decide(kk_store *st, int64_t id, kk_org_op op, int64_t actor, time_
 	if (rc == 0 && changes == 0)
 		rc = explain_org(st, id, err);
 	if (rc == 0)
-		rc = store_audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, "event", 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -556,7 +556,7 @@ kk_store_eab_add(kk_store *st, const char *kid, const char *hmac_key, int64_t or
 		    "created, created_by) VALUES (?, ?, ?, ?, ?)", "ssITs", kid, hmac_key, org_id,
 		    a->at, a->actor);
 		if (rc == 0)
-			rc = store_audit_insert(st, a, NULL, 0, err);
+			rc = store_audit_insert(st, a, "event", 0, err);
 		rc = store_end(st, rc, err);
 	}
 	store_unlock(st);
@@ -591,7 +591,7 @@ kk_store_eab_revoke(kk_store *st, const char *kid, const kk_auditrec *a, kk_err 
 	if (rc == 0 && changes == 0)
 		rc = explain_eab(st, kid, err);
 	if (rc == 0)
-		rc = store_audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, "event", 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);
@@ -767,7 +767,7 @@ task_set(kk_store *st, int64_t id, const char *want, int64_t actor, const char *
 	if (rc == 0 && changes == 0)
 		rc = kk_err_set(err, KK_ERR_CONFLICT, "task %lld is not %s", (long long)id, want);
 	if (rc == 0)
-		rc = store_audit_insert(st, a, NULL, 0, err);
+		rc = store_audit_insert(st, a, "event", 0, err);
 	rc = store_end(st, rc, err);
 out:
 	store_unlock(st);

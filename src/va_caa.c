@@ -211,9 +211,10 @@ va_caa_prop_append(char *buf, size_t bufsize, const va_caa_prop *prop)
 	size_t used = strlen(buf);
 
 	va_quote(q, sizeof(q), (const char *)prop->value, prop->value_len);
-	if (used < bufsize)
-		snprintf(buf + used, bufsize - used, "%s%d %s \"%s\"", used > 0 ? ", " : "",
-		    prop->flags, prop->tag, q);
+	/* a long record is quoted in part: the problem detail has a fixed size */
+	if (used < bufsize && snprintf(buf + used, bufsize - used, "%s%d %s \"%s\"",
+	    used > 0 ? ", " : "", prop->flags, prop->tag, q) >= (int)(bufsize - used))
+		buf[bufsize - 1] = '\0';
 }
 
 /* 1 if the issue/issuewild property p authorizes this request (RFC 8659 4.2, RFC 8657

@@ -45,11 +45,11 @@ int kk_store_crl_latest(kk_store *st, kk_signed *out, kk_err *err);
 int kk_store_ocsp_get(kk_store *st, const char *serial, kk_signed *out, kk_err *err);
 /* Replaces the cached OCSP response of serial (which must be a certificate row). */
 int kk_store_ocsp_put(kk_store *st, const char *serial, const kk_signed *resp, kk_err *err);
-/* Serials of issued or revoked certificates not yet expired at now whose cached response
- * is missing or past half its validity (RFC 5019 6, BR 4.9.10), at most max of them.
- * Caller frees *serials (NULL when *n == 0). */
 /* How many revoked certificates are unexpired at now (the entries a CRL at now has). */
 int kk_store_revoked_count(kk_store *st, time_t now, int64_t *n, kk_err *err);
+/* Serials of issued or revoked certificates (or signed precertificates) not yet expired
+ * at now whose cached response is missing or past half its validity (RFC 5019 6, BR
+ * 4.9.10), at most max of them. Caller frees *serials (NULL when *n == 0). */
 int kk_store_ocsp_stale(kk_store *st, time_t now, size_t max, char (**serials)[41], size_t *n,
     kk_err *err);
 

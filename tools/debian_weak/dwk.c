@@ -106,6 +106,8 @@ hash_counters(struct prng *r, const unsigned long long md_c[2])
 	unsigned char b[16];
 	int i, w = r->abi->long_size;
 
+	if (w < 1 || w > 8)
+		return -1;
 	for (i = 0; i < w; i++) {
 		b[i] = (unsigned char)(md_c[0] >> (8 * i));
 		b[w + i] = (unsigned char)(md_c[1] >> (8 * i));
