@@ -40,10 +40,14 @@ kk_review_eab_create(kk_review *rv, int64_t actor, int64_t org_id, char kid[40],
 	if (review_actor(rv, actor, 0, KK_ROLE_ADMIN, who, err) != 0 ||
 	    kk_review_org_get(rv, org_id, &o, err) != 0)
 		return -1;
-	if (kk_random(kb, sizeof(kb)) != 0 || kk_random(key, sizeof(key)) != 0) {
-		kk_err_set(err, KK_ERR_INTERNAL, "no randomness");
-		goto out;
-	}
+	/* drawn again while base64url would start with '-' (first six bits 62): certbot
+	 * and lego would take "--eab-kid -x..." / "--hmac -x..." for an option */
+	do {
+		if (kk_random(kb, sizeof(kb)) != 0 || kk_random(key, sizeof(key)) != 0) {
+			kk_err_set(err, KK_ERR_INTERNAL, "no randomness");
+			goto out;
+		}
+	} while (kb[0] >> 2 == 62 || key[0] >> 2 == 62);
 	if (kk_b64url_encode(kb, sizeof(kb), &k) != 0 ||
 	    kk_b64url_encode(key, sizeof(key), &h) != 0) {
 		kk_err_set(err, KK_ERR_INTERNAL, "out of memory");

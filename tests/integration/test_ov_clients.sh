@@ -127,7 +127,7 @@ fi
 rm -rf "$cb/config/accounts"
 
 info "certbot with EAB; the order is held until two reviewers approve"
-certbot_run --eab-kid "$KID" --eab-hmac-key "$HMAC" -d www.ov.example.jp -d ov.example.jp \
+certbot_run --eab-kid="$KID" --eab-hmac-key="$HMAC" -d www.ov.example.jp -d ov.example.jp \
     >"$cb/out.log" 2>&1 &
 cbpid=$!
 if wait_log "order [0-9]+ held" 60; then
@@ -174,7 +174,7 @@ lg=$IT_WORK/lego
 lego_run() {
 	LEGO_CA_CERTIFICATES=$IT_CACERT timeout 120 lego --server "$IT_DIRURL" \
 	    --email ops@kakuin-denki.example.jp --accept-tos --key-type rsa2048 \
-	    --eab --kid "$KID" --hmac "$HMAC" --cert.timeout 5 \
+	    --eab --kid="$KID" --hmac="$HMAC" --cert.timeout 5 \
 	    --domains lego.ov.example.jp --http --http.port "127.0.0.1:$IT_HTTP01" \
 	    --path "$lg" run
 }
@@ -211,7 +211,7 @@ org3=$(new_org "Fly-by-night K.K." "Minato-ku" "Tokyo")
 eab "$org3"
 cb=$IT_WORK/certbot2
 mkdir -p "$cb"
-certbot_run --eab-kid "$KID" --eab-hmac-key "$HMAC" -d reject.ov.example.jp \
+certbot_run --eab-kid="$KID" --eab-hmac-key="$HMAC" -d reject.ov.example.jp \
     >"$cb/out.log" 2>&1 &
 cbpid=$!
 wait_log "order [0-9]+ held for review" 60 || true
@@ -228,7 +228,7 @@ info "a revoked EAB key cannot register new accounts"
 as root eab revoke "$KID" </dev/null >/dev/null || fail "eab revoke"
 cb=$IT_WORK/certbot3
 mkdir -p "$cb"
-if certbot_run --eab-kid "$KID" --eab-hmac-key "$HMAC" -d revoked.ov.example.jp \
+if certbot_run --eab-kid="$KID" --eab-hmac-key="$HMAC" -d revoked.ov.example.jp \
     >"$cb/out.log" 2>&1; then
 	fail "a revoked EAB key registered an account"
 elif grep -q "revoked" "$cb/logs/letsencrypt.log"; then

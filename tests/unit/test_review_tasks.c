@@ -59,6 +59,24 @@ test_evidence_document(void **state)
 	assert_int_equal(err.kind, KK_ERR_MALFORMED);
 }
 
+/* No kid or HMAC key begins with '-', which certbot and lego would take for an option
+ * (one in 64 base64url strings would). */
+static void
+test_eab_no_leading_dash(void **state)
+{
+	int64_t org = org_in_state(S_APPROVED);
+	char kid[40], hmac[64];
+	kk_err err;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 300; i++) {
+		assert_int_equal(kk_review_eab_create(F->rv, F->root, org, kid, hmac, &err), 0);
+		assert_true(kid[0] != '-');
+		assert_true(hmac[0] != '-');
+	}
+}
+
 static void
 test_eab(void **state)
 {
@@ -286,6 +304,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_evidence_document, test_teardown),
 		cmocka_unit_test_teardown(test_eab, test_teardown),
+		cmocka_unit_test_teardown(test_eab_no_leading_dash, test_teardown),
 		cmocka_unit_test_teardown(test_task_phone, test_teardown),
 		cmocka_unit_test_teardown(test_task_challenge_state, test_teardown),
 		cmocka_unit_test_teardown(test_audit_trail, test_teardown),
