@@ -103,6 +103,9 @@ int store_cert_retry(kk_store *st, const char *sql, const char *serial,
 int store_read_rows(kk_store *st, sqlite3_stmt *s, size_t size,
     void (*row)(sqlite3_stmt *, void *), void **out, size_t *n, kk_err *err);
 
+/* A store_read_rows row reader for a serial in column 0 (char[41] elements). */
+void store_serial_row(sqlite3_stmt *s, void *p);
+
 /* Column readers. Strings and blobs are copied with kk_malloc (caller frees);
  * NULL columns give NULL. -1 only when an allocation failed. */
 int store_col_str(sqlite3_stmt *s, int col, char **out);

@@ -255,12 +255,6 @@ kk_store_revreq_open(kk_store *st, kk_revreq **out, size_t *n, kk_err *err)
 	return rc;
 }
 
-static void
-live_row(sqlite3_stmt *s, void *p)
-{
-	store_col_copy(s, 0, *(char (*)[41])p, 41);
-}
-
 int
 kk_store_certs_live(kk_store *st, time_t now, char (**serials)[41], size_t *n, kk_err *err)
 {
@@ -272,8 +266,8 @@ kk_store_certs_live(kk_store *st, time_t now, char (**serials)[41], size_t *n, k
 	store_lock(st);
 	if ((rc = store_prep(st, &s, err, "SELECT serial FROM certificates WHERE status = "
 	    "'issued' AND not_after >= ? ORDER BY rowid", "T", now)) == 0)
-		rc = store_read_rows(st, s, sizeof(**serials), live_row, (void **)serials, n,
-		    err);
+		rc = store_read_rows(st, s, sizeof(**serials), store_serial_row,
+		    (void **)serials, n, err);
 	store_unlock(st);
 	return rc;
 }

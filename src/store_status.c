@@ -125,8 +125,8 @@ kk_store_ocsp_put(kk_store *st, const char *serial, const kk_signed *resp, kk_er
 	return rc;
 }
 
-static void
-serial_row(sqlite3_stmt *s, void *p)
+void
+store_serial_row(sqlite3_stmt *s, void *p)
 {
 	store_col_copy(s, 0, p, 41);
 }
@@ -148,8 +148,8 @@ kk_store_ocsp_stale(kk_store *st, time_t now, size_t max, char (**serials)[41], 
 	    "o.this_update + (o.next_update - o.this_update) / 2 <= ?1 OR "
 	    "(c.status = 'revoked' AND o.this_update <= c.revoked_at)) "
 	    "ORDER BY o.next_update LIMIT ?2", "TI", now, (int64_t)max)) == 0)
-		rc = store_read_rows(st, s, sizeof(**serials), serial_row, (void **)serials, n,
-		    err);
+		rc = store_read_rows(st, s, sizeof(**serials), store_serial_row,
+		    (void **)serials, n, err);
 	store_unlock(st);
 	return rc;
 }

@@ -164,6 +164,20 @@ validate_ok(int64_t authz_id)
 	validate_rec(authz_id, &TEST_REC);
 }
 
+/* A ready order of acct1 for name (its authorization validated) with a CSR for it
+ * (caller frees *csr). */
+static __attribute__((unused)) void
+ready_order(const char *name, kk_order *o, unsigned char **csr, size_t *len)
+{
+	char json[200];
+
+	snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}",
+	    name);
+	new_order(&acct1, json, o);
+	validate_ok(o->authz_ids[0]);
+	*csr = make_csr((const char *[]){ name }, 1, len);
+}
+
 static __attribute__((unused)) void
 expect_status(const kk_account *a, int64_t id, const char *status)
 {

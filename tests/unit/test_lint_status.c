@@ -324,7 +324,7 @@ count(const char *q)
 static void
 test_publisher_refuses(void **state)
 {
-	char json[200], q[300];
+	char q[300];
 	const char *name = "lint.example.jp";
 	kk_order o;
 	unsigned char *csr;
@@ -335,11 +335,7 @@ test_publisher_refuses(void **state)
 
 	(void)state;
 	make_account("lint-thumb-1", &acct1);
-	snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}",
-	    name);
-	new_order(&acct1, json, &o);
-	validate_ok(o.authz_ids[0]);
-	csr = make_csr((const char *[]){name}, 1, &len);
+	ready_order(name, &o, &csr, &len);
 	if (kk_ra_finalize(ra, &acct1, ACCT1_URL, o.id, csr, len, &e) != 0)
 		fail_msg("finalize: %s", e.detail);
 	free(csr);

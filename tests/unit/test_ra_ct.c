@@ -54,19 +54,6 @@ teardown(void **state)
 	return group_teardown(state);
 }
 
-/* A ready order for name with its CSR (caller frees *csr). */
-static void
-ready_order(const char *name, kk_order *o, unsigned char **csr, size_t *len)
-{
-	char json[200];
-
-	snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}",
-	    name);
-	new_order(&acct1, json, o);
-	validate_ok(o->authz_ids[0]);
-	*csr = make_csr((const char *[]){ name }, 1, len);
-}
-
 /* The order's certificate row (it must have one). */
 static void
 order_cert(int64_t order_id, kk_cert *c)

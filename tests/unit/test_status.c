@@ -19,7 +19,6 @@ static X509 *leaf[4];
 static void
 issue(const char *name, char out[41], X509 **x)
 {
-	char json[200];
 	kk_order o;
 	kk_cert c;
 	unsigned char *csr;
@@ -27,11 +26,7 @@ issue(const char *name, char out[41], X509 **x)
 	size_t len;
 	kk_err e;
 
-	snprintf(json, sizeof(json), "{\"identifiers\":[{\"type\":\"dns\",\"value\":\"%s\"}]}",
-	    name);
-	new_order(&acct1, json, &o);
-	validate_ok(o.authz_ids[0]);
-	csr = make_csr((const char *[]){name}, 1, &len);
+	ready_order(name, &o, &csr, &len);
 	if (kk_ra_finalize(ra, &acct1, ACCT1_URL, o.id, csr, len, &e) != 0)
 		fail_msg("finalize: %s", e.detail);
 	free(csr);
