@@ -26,6 +26,8 @@ struct lg_opts {
 	const char *eab_hmac;   /* base64url */
 	int poll_min_ms;
 	int poll_max_ms;
+	double retry;           /* seconds a request or issuance is retried; 0: never */
+	const char *save_dir;   /* NULL, or where each certificate is written as <name>.pem */
 };
 
 /* One HTTP answer. lg_resp_clear frees the members. */
@@ -65,6 +67,7 @@ struct lg_run {
 	double *lat_ms;
 	size_t n_lat, cap_lat;
 	long errors;
+	long retries;                   /* --retry: requests and issuances tried again */
 	struct lg_errkind *kinds;
 };
 
@@ -112,5 +115,6 @@ void lg_fail_set(struct lg_fail *f, const char *kind, const char *fmt, ...)
 enum lg_what { LG_WARM, LG_CLAIMED, LG_SETUP };
 int lg_claim(struct lg_run *run, enum lg_what *what);
 void lg_record(struct lg_run *run, enum lg_what what, double ms, const struct lg_fail *f);
+void lg_retried(struct lg_run *run);
 
 #endif

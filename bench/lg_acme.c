@@ -128,20 +128,42 @@ out:
 	return rc;
 }
 
+/* Under --retry: an answer worth sending the request again for (none at all, a 5xx,
+ * badNonce after a restart); sleeps a little and counts it. */
+static int
+retry_again(struct client *cl, int sent, const struct lg_resp *r, double deadline)
+{
+	if (cl->run->o->retry <= 0 || lg_now() > deadline ||
+	    (sent && r->status < 500 && !is_bad_nonce(r)))
+		return 0;
+	lg_retried(cl->run);
+	sleep_ms(200);
+	return 1;
+}
+
 /* One JWS POST of payload (NULL: POST-as-GET) to url, signed with the jwk
- * (newAccount) or the kid, with one retry on badNonce. 0 when the answer is
- * 2xx, else -1 with *f set. Caller clears *r. */
+ * (newAccount) or the kid, with one retry on badNonce (more under --retry).
+ * 0 when the answer is 2xx, else -1 with *f set. Caller clears *r. */
 static int
 acme_post(struct client *cl, const char *step, const char *url, const char *payload,
     const char *accept, struct lg_resp *r, struct lg_fail *f)
 {
 	json_t *prot = NULL;
 	char *pj = NULL, *jws = NULL;
-	int attempt, rc = -1;
+	double deadline = lg_now() + cl->run->o->retry;
+	int attempt, sent, rc = -1;
 
-	for (attempt = 0; attempt < 2; attempt++) {
-		if (cl->nonce == NULL && new_nonce(cl, f) != 0)
+	for (attempt = 0;; attempt++) {
+		json_decref(prot);
+		free(pj);
+		free(jws);
+		prot = NULL;
+		pj = jws = NULL;
+		if (cl->nonce == NULL && new_nonce(cl, f) != 0) {
+			if (retry_again(cl, 0, r, deadline))
+				continue;
 			goto out;
+		}
 		prot = cl->kid != NULL ?
 		    json_pack("{s:s,s:s,s:s,s:s}", "alg", "ES256", "nonce", cl->nonce, "url", url,
 		    "kid", cl->kid) :
@@ -154,15 +176,15 @@ acme_post(struct client *cl, const char *step, const char *url, const char *payl
 			lg_fail_set(f, "client", "%s: cannot build the JWS", step);
 			goto out;
 		}
-		if (lg_request(cl->curl, url, jws, accept, 0, r, f) != 0)
+		sent = lg_request(cl->curl, url, jws, accept, 0, r, f) == 0;
+		if (sent) {
+			cl->nonce = r->nonce;
+			r->nonce = NULL;
+		}
+		if (retry_again(cl, sent, r, deadline))
+			continue;
+		if (!sent)
 			goto out;
-		cl->nonce = r->nonce;
-		r->nonce = NULL;
-		json_decref(prot);
-		free(pj);
-		free(jws);
-		prot = NULL;
-		pj = jws = NULL;
 		if (attempt == 0 && is_bad_nonce(r))
 			continue;
 		break;
@@ -398,14 +420,24 @@ out:
 	return rc;
 }
 
-/* finalize (RFC 8555 7.4) with a CSR for name; an order the server does not
- * yet call ready (orderNotReady) is polled until ready and finalized again.
+/* The status of the JSON object in r, or "" (RFC 8555 7.1.3, 7.1.4). */
+static const char *
+status_of(json_t *j)
+{
+	const char *st = json_string_value(json_object_get(j, "status"));
+
+	return st != NULL ? st : "";
+}
+
+/* finalize (RFC 8555 7.4) with a CSR for name. orderNotReady: an order still pending
+ * is polled until ready and finalized again; one already processing or valid (a
+ * finalize retried after the server went away had been taken) is the answer as is.
  * *order is the answer. */
 static int
 finalize(struct client *cl, const char *name, const char *furl, const char *order_url,
     struct lg_resp *r, json_t **order, struct lg_fail *f)
 {
-	json_t *p = NULL, *ready = NULL;
+	json_t *p = NULL, *ready = NULL, *cur = NULL;
 	char *csr = NULL, *pj = NULL;
 	int rc = -1;
 
@@ -417,7 +449,18 @@ finalize(struct client *cl, const char *name, const char *furl, const char *orde
 	}
 	if (acme_post(cl, "finalize", furl, pj, NULL, r, f) != 0) {
 		if (strcmp(f->kind, "orderNotReady") != 0 ||
-		    poll_until(cl, "order", order_url, "ready", r->retry_after, &ready, f) != 0 ||
+		    acme_post(cl, "order", order_url, NULL, NULL, r, f) != 0)
+			goto out;
+		cur = body_json(r);
+		if (strcmp(status_of(cur), "processing") == 0 ||
+		    strcmp(status_of(cur), "valid") == 0) {
+			*order = cur;
+			cur = NULL;
+			rc = 0;
+			goto out;
+		}
+		if ((strcmp(status_of(cur), "ready") != 0 &&
+		    poll_until(cl, "order", order_url, "ready", r->retry_after, &ready, f) != 0) ||
 		    acme_post(cl, "finalize", furl, pj, NULL, r, f) != 0)
 			goto out;
 	}
@@ -426,9 +469,34 @@ finalize(struct client *cl, const char *name, const char *furl, const char *orde
 out:
 	json_decref(p);
 	json_decref(ready);
+	json_decref(cur);
 	free(csr);
 	free(pj);
 	return rc;
+}
+
+/* Under --save-dir: the chain as DIR/<name>.pem. */
+static int
+save_chain(const struct lg_opts *o, const char *name, const struct lg_resp *r,
+    struct lg_fail *f)
+{
+	char path[4096];
+	FILE *fp;
+	int ok;
+
+	if (o->save_dir == NULL)
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s.pem", o->save_dir, name);
+	if ((fp = fopen(path, "w")) == NULL) {
+		lg_fail_set(f, "client", "cannot write %s", path);
+		return -1;
+	}
+	ok = fwrite(r->body, 1, r->len, fp) == r->len;
+	if (fclose(fp) != 0 || !ok) {
+		lg_fail_set(f, "client", "cannot write %s", path);
+		return -1;
+	}
+	return 0;
 }
 
 /* One issuance for name, newOrder to the certificate downloaded and parsed. */
@@ -478,6 +546,8 @@ issue(struct client *cl, const char *name, struct lg_fail *f)
 		    name);
 		goto out;
 	}
+	if (save_chain(cl->run->o, name, &r, f) != 0)
+		goto out;
 	rc = 0;
 out:
 	json_decref(p);
@@ -531,7 +601,7 @@ lg_client_main(void *arg)
 	char name[256];
 	double t0;
 	long seq;
-	int ok;
+	int ok, tries, issued;
 
 	ok = setup(&cl, &f) == 0;
 	if (!ok)
@@ -546,7 +616,11 @@ lg_client_main(void *arg)
 		snprintf(name, sizeof(name), "%s-c%d-%ld.%s", run->run_id, cl.idx, seq,
 		    run->o->suffix);
 		t0 = lg_now();
-		if (issue(&cl, name, &f) == 0)
+		/* --retry: a new order for the same name, as a client would after a failure */
+		for (tries = 0; !(issued = issue(&cl, name, &f) == 0) &&
+		    run->o->retry > 0 && tries < 3; tries++)
+			lg_retried(run);
+		if (issued)
 			lg_record(run, what, (lg_now() - t0) * 1000.0, NULL);
 		else
 			lg_record(run, what, 0, &f);

@@ -6,14 +6,18 @@
  *   kakuin-loadgen --directory URL (--cacert PEM | --insecure) [--clients N]
  *       [--duration SEC | --issuances TOTAL] [--warmup SEC] [--http01-port P]
  *       [--suffix DOMAIN] [--eab-kid KID --eab-hmac B64U]
- *       [--poll-min-ms MS] [--poll-max-ms MS]
+ *       [--poll-min-ms MS] [--poll-max-ms MS] [--retry SEC] [--save-dir DIR]
  *
  *   RESULT clients=N issuances=I seconds=S rate=R p50_ms=.. p90_ms=.. p99_ms=..
- *       max_ms=.. errors=E cpu_seconds=C cpu_share=F
+ *       max_ms=.. errors=E cpu_seconds=C cpu_share=F retries=T
  *   ERROR type=<kind> count=N example="..."      (one per kind of error)
  *
  * Latency is newOrder to certificate downloaded; cpu is this process's own
  * user+sys time over the measured window, its share over wall time x cores.
+ * --retry (crash tests): a request that gets no answer or a 5xx is sent again with a
+ * fresh nonce for up to SEC seconds, and a failed issuance starts again with a new
+ * order (three times), so a client survives its server being killed and restarted.
+ * --save-dir keeps every downloaded chain as DIR/<name>.pem.
  * Exit 0 when it ran (errors or not), 1 when it could not start, 2 on usage.
  */
 #include <getopt.h>
@@ -36,7 +40,7 @@ usage(FILE *fp)
 	    "usage: kakuin-loadgen --directory URL (--cacert PEM | --insecure)\n"
 	    "           [--clients N] [--duration SEC | --issuances TOTAL] [--warmup SEC]\n"
 	    "           [--http01-port P] [--suffix DOMAIN] [--eab-kid KID --eab-hmac B64U]\n"
-	    "           [--poll-min-ms MS] [--poll-max-ms MS]\n"
+	    "           [--poll-min-ms MS] [--poll-max-ms MS] [--retry SEC] [--save-dir DIR]\n"
 	    "  defaults: --clients 1 --duration 10 --http01-port 5002\n"
 	    "            --suffix bench.example.jp --poll-min-ms 50 --poll-max-ms 1000\n");
 }
@@ -75,6 +79,8 @@ parse_opts(int argc, char **argv, struct lg_opts *o)
 		{ "eab-hmac", required_argument, NULL, 'H' },
 		{ "poll-min-ms", required_argument, NULL, 'm' },
 		{ "poll-max-ms", required_argument, NULL, 'M' },
+		{ "retry", required_argument, NULL, 'r' },
+		{ "save-dir", required_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -96,6 +102,11 @@ parse_opts(int argc, char **argv, struct lg_opts *o)
 		case 's': o->suffix = optarg; break;
 		case 'K': o->eab_kid = optarg; break;
 		case 'H': o->eab_hmac = optarg; break;
+		case 'S': o->save_dir = optarg; break;
+		case 'r':
+			if (num("--retry", optarg, 0, 3600, &o->retry) != 0)
+				return -1;
+			break;
 		case 'h': return 1;
 		case 'n':
 			if (num("--clients", optarg, 1, MAX_CLIENTS, &v) != 0)
@@ -217,6 +228,15 @@ out:
 	pthread_mutex_unlock(&run->mu);
 }
 
+/* One more request or issuance tried again under --retry. */
+void
+lg_retried(struct lg_run *run)
+{
+	pthread_mutex_lock(&run->mu);
+	run->retries++;
+	pthread_mutex_unlock(&run->mu);
+}
+
 static int
 cmp_double(const void *a, const void *b)
 {
@@ -280,13 +300,16 @@ report(struct lg_run *run, double secs, double cpu)
 	    " (warm-up %.1f s)\n", o->clients, o->clients == 1 ? "" : "s", o->directory,
 	    run->run_id, secs, o->warmup);
 	printf("  %ld certificates issued (%.2f/s), %ld errors\n", run->done, rate, run->errors);
+	if (o->retry > 0)
+		printf("  %ld requests or issuances retried\n", run->retries);
 	printf("  issuance latency ms: p50 %.1f  p90 %.1f  p99 %.1f  max %.1f\n",
 	    p50, p90, p99, mx);
 	printf("  generator cpu %.2f s = %.1f%% of %ld core%s\n", cpu, share * 100, cores,
 	    cores == 1 ? "" : "s");
 	printf("RESULT clients=%d issuances=%ld seconds=%.3f rate=%.3f p50_ms=%.1f p90_ms=%.1f"
-	    " p99_ms=%.1f max_ms=%.1f errors=%ld cpu_seconds=%.3f cpu_share=%.4f\n",
-	    o->clients, run->done, secs, rate, p50, p90, p99, mx, run->errors, cpu, share);
+	    " p99_ms=%.1f max_ms=%.1f errors=%ld cpu_seconds=%.3f cpu_share=%.4f retries=%ld\n",
+	    o->clients, run->done, secs, rate, p50, p90, p99, mx, run->errors, cpu, share,
+	    run->retries);
 	for (k = run->kinds; k != NULL; k = k->next) {
 		clean(k->example);
 		printf("ERROR type=%s count=%ld example=\"%s\"\n", k->kind, k->count, k->example);

@@ -228,14 +228,22 @@ start_server() {
 	for f in ca/root.pem ca/issuing.pem ca/chain.pem tls/ca.pem; do
 		[ -s "$IT_DATA/$f" ] || die "kakuin init did not create $f"
 	done
-	"$IT_KAKUIN" serve --data-dir "$IT_DATA" --listen "127.0.0.1:$IT_PORT" \
-	    --http01-port "$IT_HTTP01" --dns-resolver "127.0.0.1:$IT_RESOLVER_PORT" \
-	    --review-listen "127.0.0.1:$ui" --http-listen "127.0.0.1:$IT_HTTPPORT" \
-	    "${probe[@]}" "${dev[@]}" "${IT_SERVE_ARGS[@]}" \
-	    >"$IT_WORK/server.log" 2>&1 &
+	IT_SERVE_CMD=("$IT_KAKUIN" serve --data-dir "$IT_DATA" --listen "127.0.0.1:$IT_PORT"
+	    --http01-port "$IT_HTTP01" --dns-resolver "127.0.0.1:$IT_RESOLVER_PORT"
+	    --review-listen "127.0.0.1:$ui" --http-listen "127.0.0.1:$IT_HTTPPORT"
+	    "${probe[@]}" "${dev[@]}" "${IT_SERVE_ARGS[@]}")
+	: >"$IT_WORK/server.log"
+	launch_server
+	info "kakuin at $IT_DIRURL (http-01 port $IT_HTTP01)"
+}
+
+# launch_server: start_server's kakuin serve again on the same data dir and
+# ports (after it was stopped or killed), log appended; IT_SERVER_PID is it.
+launch_server() {
+	"${IT_SERVE_CMD[@]}" >>"$IT_WORK/server.log" 2>&1 &
+	IT_SERVER_PID=$!
 	IT_PIDS+=($!)
 	wait_directory $!
-	info "kakuin at $IT_DIRURL (http-01 port $IT_HTTP01)"
 }
 
 # start_pebble: the same layout as kakuin's data dir, served by Pebble:
