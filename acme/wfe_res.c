@@ -383,6 +383,31 @@ kk_wfe_authz(kk_wfe_ctx *c, int64_t id, kk_err *err)
 	return 0;
 }
 
+/* A challenge just answered or found processing is read again while its validation
+ * runs, for up to AUTHZ_WAIT_MS like its authorization: RFC 8555 7.5.1 lets the answer
+ * carry the challenge's current state, and a client that sees it valid (or invalid)
+ * need not sleep before polling. On failure *ch is cleared. */
+static int
+challenge_settled(kk_wfe_ctx *c, const char *kid, int64_t id, kk_challenge *ch, kk_err *err)
+{
+	struct timespec t0, t;
+	unsigned seq = 0;
+	long left;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		left = AUTHZ_WAIT_MS - ((t.tv_sec - t0.tv_sec) * 1000L +
+		    (t.tv_nsec - t0.tv_nsec) / 1000000L);
+		if (strcmp(ch->status, "processing") != 0 || left <= 0 ||
+		    !kk_ra_await(c->w->ra, &seq, (int)left))
+			return 0;
+		kk_challenge_clear(ch);
+		if (kk_ra_challenge(c->w->ra, &c->acct, kid, id, 0, ch, err) != 0)
+			return -1;
+	}
+}
+
 int
 kk_wfe_challenge(kk_wfe_ctx *c, int64_t id, kk_err *err)
 {
@@ -396,6 +421,8 @@ kk_wfe_challenge(kk_wfe_ctx *c, int64_t id, kk_err *err)
 	if (kid == NULL)
 		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 	rc = kk_ra_challenge(c->w->ra, &c->acct, kid, id, c->payload != NULL, &ch, err);
+	if (rc == 0)
+		rc = challenge_settled(c, kid, id, &ch, err);
 	free(kid);
 	if (rc != 0)
 		return -1;
