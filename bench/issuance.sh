@@ -9,6 +9,7 @@
 # concurrency). Targets (reported, never asserted): kakuin >= 3x Pebble's rate, p99 <=
 # Pebble's; kakuin's peak RSS (VmHWM) <= 64 MiB.
 #   bench/issuance.sh [BUILD_DIR]   env: CLIENTS="1 4 8 16" DURATION=10 WARMUP=2
+#   PROFILE=1: perf record on kakuin during one more run at the last concurrency
 #                                        BENCH_OUT=bench/results
 set -uo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -96,6 +97,21 @@ for c in $CLIENTS; do
 	    "$ratio" "$(field p99_ms "$kr")" "$(field p99_ms "$pr")" "$(field errors "$kr")" \
 	    "$(field errors "$pr")" >>"$OUT/issuance.tsv"
 done
+# ---- where kakuin's time goes (PROFILE=1): perf during one more run at the last concurrency
+if [ -n "${PROFILE:-}" ]; then
+	command -v perf >/dev/null || die "perf missing (scripts/deps.sh --bench)"
+	perf record --call-graph dwarf,16384 -F 499 -o "$OUT/perf.data" -p "$KPID" \
+	    -- sleep "$((DURATION + WARMUP))" >/dev/null 2>&1 &
+	perfpid=$!
+	run kakuin "$KPID" "$KDIR" "$KCA" "$c" | sed 's/^/profiled kakuin /'
+	wait "$perfpid" || true
+	echo "perf (kakuin under load: % of its samples in the function and its callees):"
+	perf report -i "$OUT/perf.data" --stdio --children --sort sym 2>/dev/null |
+	    grep -E '^ +[0-9.]+%' | grep -vE '\[k\]|\] 0x|clone3|start_thread' | head -60
+	echo "perf (by library, self time):"
+	perf report -i "$OUT/perf.data" --stdio --no-children --sort dso 2>/dev/null |
+	    grep -E '^ +[0-9.]+%' | head -15
+fi
 echo "kakuin peak RSS under load: $(awk '/VmHWM/ { print $2, $3 }' "/proc/$KPID/status") (target <= 64 MiB)"
 echo "table: $OUT/issuance.tsv"
 if command -v gnuplot >/dev/null; then

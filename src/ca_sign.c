@@ -102,42 +102,71 @@ sign_wrap(kk_signer *s, const char *label, const unsigned char *tbs, size_t tbs_
 	return rc;
 }
 
-/* Has the token sign tbs with label, assembles the certificate and checks it parses
- * and verifies with pub. Caller frees *der and, if x_out is not NULL, *x_out. */
+/* The token's signature sig over tbs verifies with pub (sha256WithRSAEncryption, the
+ * algorithm the TBS names: lint checked it). */
+static int
+sig_verifies(EVP_PKEY *pub, const unsigned char *tbs, size_t tbs_len,
+    const unsigned char *sig, size_t sig_len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok;
+
+	ok = md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, pub) == 1 &&
+	    EVP_DigestVerify(md, sig, sig_len, tbs, tbs_len) == 1;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+/* Has the token sign tbs with label, checks the signature verifies with pub and
+ * assembles the certificate. With x_out (CA certificates, rare) the result is also
+ * parsed back and verified as a whole; a leaf's TBS was linted before signing and the
+ * assembly is fixed, so its signature check is enough (parsing costs more than the
+ * signature check under OpenSSL 3.0). Caller frees *der and, if x_out is not NULL,
+ * *x_out. */
 static int
 sign_tbs(kk_signer *s, const char *label, EVP_PKEY *pub, const unsigned char *tbs,
     size_t tbs_len, unsigned char **der, size_t *der_len, X509 **x_out, kk_err *err)
 {
-	unsigned char *buf = NULL;
+	unsigned char *buf = NULL, *sig = NULL;
 	const unsigned char *p;
-	size_t len = 0;
+	size_t len = 0, sig_len = 0;
 	X509 *x = NULL;
 	int rc = -1;
 
-	if (sign_wrap(s, label, tbs, tbs_len, &buf, &len, err) != 0)
+	if (tbs_len == 0 || tbs_len > TBS_MAX)
+		return kk_err_set(err, KK_ERR_INTERNAL, "to-be-signed data of %zu bytes", tbs_len);
+	if (kk_signer_sign(s, label, tbs, tbs_len, &sig, &sig_len, err) != 0)
 		goto out;
-	p = buf;
-	if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != buf + len) {
-		kk_err_set(err, KK_ERR_INTERNAL, "signed certificate does not parse");
-		goto out;
-	}
-	/* X509_verify also requires the outer and inner algorithm identifiers to match */
-	if (X509_verify(x, pub) != 1) {
+	if (!sig_verifies(pub, tbs, tbs_len, sig, sig_len)) {
 		kk_err_set(err, KK_ERR_INTERNAL, "token signature by %s does not verify", label);
 		goto out;
+	}
+	if (ca_assemble(tbs, tbs_len, sig, sig_len, &buf, &len, err) != 0)
+		goto out;
+	if (x_out != NULL) {
+		p = buf;
+		if ((x = d2i_X509(NULL, &p, (long)len)) == NULL || p != buf + len) {
+			kk_err_set(err, KK_ERR_INTERNAL, "signed certificate does not parse");
+			goto out;
+		}
+		/* X509_verify also requires the outer and inner algorithm identifiers to match */
+		if (X509_verify(x, pub) != 1) {
+			kk_err_set(err, KK_ERR_INTERNAL, "token signature by %s does not verify",
+			    label);
+			goto out;
+		}
+		*x_out = x;
+		x = NULL;
 	}
 	*der = buf;
 	*der_len = len;
 	buf = NULL;
-	if (x_out != NULL) {
-		*x_out = x;
-		x = NULL;
-	}
 	rc = 0;
 out:
 	if (rc != 0)
 		kk_err_append_openssl(err);
 	free(buf);
+	free(sig);
 	X509_free(x);
 	return rc;
 }
@@ -169,10 +198,49 @@ out:
 	return rc;
 }
 
+/* tbs is a v3 TBSCertificate of the issuing CA (RFC 5280 4.1.2): SEQUENCE { [0]
+ * INTEGER 2, serialNumber INTEGER, signature = sha256WithRSAEncryption, issuer = the
+ * issuing CA's subject (byte for byte), validity, subject, subjectPublicKeyInfo, [3]
+ * extensions } and nothing more. Whatever else reaches the signer is refused. */
+static int
+tbs_shape_ok(const unsigned char *tbs, size_t len, const X509 *issuing)
+{
+	static const unsigned char v3[] = { 0x02, 0x01, 0x02 };
+	static const int tags[] = { 0xa0, 0x02, 0x30, 0x30, 0x30, 0x30, 0x30, 0xa3 };
+	const unsigned char *p = tbs, *end = tbs + len, *start;
+	unsigned char *name = NULL;
+	size_t n;
+	int tag, name_len, ok = 0;
+	unsigned i;
+
+	if (kk_der_tlv(&p, end, &tag, &n) != 0 || tag != 0x30 || p + n != end ||
+	    (name_len = i2d_X509_NAME(X509_get_subject_name(issuing), &name)) <= 0)
+		goto out;
+	for (i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		start = p;
+		if (kk_der_tlv(&p, end, &tag, &n) != 0 || tag != tags[i])
+			goto out;
+		if ((i == 0 && (n != sizeof(v3) || memcmp(p, v3, n) != 0)) ||
+		    (i == 2 && ((size_t)(p - start) + n != sizeof(sha256_rsa_algid) ||
+		    memcmp(start, sha256_rsa_algid, sizeof(sha256_rsa_algid)) != 0)) ||
+		    (i == 3 && ((size_t)(p - start) + n != (size_t)name_len ||
+		    memcmp(start, name, (size_t)name_len) != 0)))
+			goto out;
+		p += n;
+	}
+	ok = p == end;
+out:
+	OPENSSL_free(name);
+	return ok;
+}
+
 int
 kk_ca_sign(kk_ca *ca, const unsigned char *tbs_der, size_t tbs_len, unsigned char **der,
     size_t *der_len, kk_err *err)
 {
+	if (!tbs_shape_ok(tbs_der, tbs_len, ca->issuing))
+		return kk_err_set(err, KK_ERR_INTERNAL, "refusing to sign: not a v3 "
+		    "TBSCertificate of the issuing CA");
 	return sign_tbs(ca->signer, KK_KEY_ISSUING, X509_get0_pubkey(ca->issuing), tbs_der,
 	    tbs_len, der, der_len, NULL, err);
 }

@@ -519,8 +519,6 @@ int
 kk_ra_cert_chain(kk_ra *ra, const kk_account *acct, const char *serial, char **pem, kk_err *err)
 {
 	kk_cert c;
-	const unsigned char *p;
-	X509 *x = NULL;
 	BIO *bio = NULL;
 	char *data;
 	long len;
@@ -536,9 +534,9 @@ kk_ra_cert_chain(kk_ra *ra, const kk_account *acct, const char *serial, char **p
 		kk_err_set(err, KK_ERR_NOT_FOUND, "certificate %s is not issued", serial);
 		goto out;
 	}
-	p = c.der;
-	if ((x = d2i_X509(NULL, &p, (long)c.der_len)) == NULL ||
-	    (bio = BIO_new(BIO_s_mem())) == NULL || PEM_write_bio_X509(bio, x) != 1 ||
+	/* the stored DER as PEM: nothing to parse (the signer verified it at issuance) */
+	if ((bio = BIO_new(BIO_s_mem())) == NULL ||
+	    PEM_write_bio(bio, PEM_STRING_X509, "", c.der, (long)c.der_len) <= 0 ||
 	    BIO_puts(bio, kk_ca_chain_pem(ra->ca)) <= 0) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode certificate %s", serial);
 		goto out;
@@ -551,7 +549,6 @@ kk_ra_cert_chain(kk_ra *ra, const kk_account *acct, const char *serial, char **p
 	rc = 0;
 out:
 	BIO_free(bio);
-	X509_free(x);
 	kk_cert_clear(&c);
 	return rc;
 }

@@ -183,7 +183,7 @@ kk_ra_revoke(kk_ra *ra, const kk_revoke_req *rq, kk_err *err)
 	}
 	/* CP 4.9.12: a compromised key is revoked everywhere and never certified again */
 	if (r.reason == 1) {
-		if (kk_spki_sha256(X509_get0_pubkey(x), spki) != 0) {
+		if (kk_spki_sha256_pub(X509_get_X509_PUBKEY(x), spki) != 0) {
 			kk_err_set(err, KK_ERR_INTERNAL, "cannot hash the certificate key");
 			goto out;
 		}
@@ -209,7 +209,7 @@ ra_key_allowed(kk_ra *ra, X509_REQ *req, kk_err *err)
 	char spki[65];
 	int rv;
 
-	if (kk_spki_sha256(X509_REQ_get0_pubkey(req), spki) != 0)
+	if (kk_spki_sha256_pub(X509_REQ_get_X509_PUBKEY(req), spki) != 0)
 		return kk_err_set(err, KK_ERR_BAD_CSR, "cannot read the CSR's public key");
 	if ((rv = kk_store_key_blocked(ra->store, spki, err)) == 1)
 		return kk_err_set(err, KK_ERR_BAD_PUBLIC_KEY, "this key was reported compromised "

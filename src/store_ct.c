@@ -5,6 +5,7 @@
  * and different bytes (two precertificates for one serial) are refused.
  */
 #include "kakuin/clock.h"
+#include "kakuin/store_revoke.h"
 #include "store_internal.h"
 
 int
@@ -42,7 +43,7 @@ kk_store_precert_issue(kk_store *st, const char *serial, const unsigned char *de
 
 	if (!store_serial_ok(serial) || der == NULL || len == 0)
 		return kk_err_set(err, KK_ERR_MALFORMED, "precert issue needs a serial and DER");
-	have_spki = store_spki_of_der(der, len, spki);
+	have_spki = kk_spki_sha256_cert(der, len, spki) == 0;
 	store_lock(st);
 	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;

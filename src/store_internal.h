@@ -87,9 +87,6 @@ struct kk_auditrec;
 int store_audit_insert(kk_store *st, const struct kk_auditrec *a, const char *kind, int64_t id,
     kk_err *err);
 
-/* spki = SHA-256 of the SubjectPublicKeyInfo of the certificate der (CP 4.9.12: the
- * key's identity); 1 if found, 0 if der does not parse (only store tests store such). */
-int store_spki_of_der(const unsigned char *der, size_t len, char spki[65]);
 /* 1 if serial is 1..40 lower-case hex digits (as kk_ca_new_serial makes them). */
 int store_serial_ok(const char *serial);
 /* After a compare-and-set on a certificate row hit nothing: sql (binding blob, then

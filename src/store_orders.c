@@ -291,20 +291,6 @@ kk_store_orders_processing(kk_store *st, int64_t **ids, size_t *n, kk_err *err)
 	return rc;
 }
 
-int
-store_spki_of_der(const unsigned char *der, size_t len, char spki[65])
-{
-	const unsigned char *p = der;
-	X509 *x = NULL;
-	int ok;
-
-	ok = (x = d2i_X509(NULL, &p, (long)len)) != NULL &&
-	    kk_spki_sha256(X509_get0_pubkey(x), spki) == 0;
-	X509_free(x);
-	ERR_clear_error();
-	return ok;
-}
-
 /* BR 7.1: serials are lower-case hex of at most 20 octets. */
 int
 store_serial_ok(const char *serial)
@@ -402,7 +388,7 @@ kk_store_cert_issue(kk_store *st, const char *serial, const unsigned char *der, 
 
 	if (!store_serial_ok(serial) || der == NULL || len == 0)
 		return kk_err_set(err, KK_ERR_MALFORMED, "issue needs a serial and DER");
-	have_spki = store_spki_of_der(der, len, spki);
+	have_spki = kk_spki_sha256_cert(der, len, spki) == 0;
 	store_lock(st);
 	if ((rc = store_begin_durable(st, err)) != 0)
 		goto out;

@@ -27,6 +27,59 @@ kk_spki_sha256(EVP_PKEY *key, char out[65])
 }
 
 int
+kk_spki_sha256_der(const unsigned char *spki, size_t len, char out[65])
+{
+	unsigned char h[SHA256_DIGEST_LENGTH];
+
+	if (spki == NULL || len == 0)
+		return -1;
+	SHA256(spki, len, h);
+	kk_hex(h, sizeof(h), out);
+	return 0;
+}
+
+int
+kk_spki_sha256_pub(const X509_PUBKEY *pk, char out[65])
+{
+	unsigned char *der = NULL;
+	int len, rc;
+
+	if (pk == NULL || (len = i2d_X509_PUBKEY(pk, &der)) <= 0)
+		return -1;
+	rc = kk_spki_sha256_der(der, (size_t)len, out);
+	OPENSSL_free(der);
+	return rc;
+}
+
+/* RFC 5280 4.1: Certificate ::= SEQUENCE { TBSCertificate ::= SEQUENCE { [0] version
+ * OPTIONAL, serialNumber, signature, issuer, validity, subject, subjectPublicKeyInfo,
+ * ... } ... } */
+int
+kk_spki_sha256_cert(const unsigned char *der, size_t len, char out[65])
+{
+	const unsigned char *p = der, *end = der + len, *start;
+	size_t n;
+	int tag, i;
+
+	if (der == NULL || kk_der_tlv(&p, end, &tag, &n) != 0 || tag != 0x30 ||
+	    kk_der_tlv(&p, end, &tag, &n) != 0 || tag != 0x30)
+		return -1;
+	end = p + n;
+	for (i = 0; i < 7; i++) {
+		start = p;
+		if (kk_der_tlv(&p, end, &tag, &n) != 0)
+			return -1;
+		if (i == 0 && tag != 0xa0)
+			i++;    /* no version: v1, the serial comes first */
+		if (i == 6)
+			return tag == 0x30 ? kk_spki_sha256_der(start, (size_t)(p - start) + n,
+			    out) : -1;
+		p += n;
+	}
+	return -1;
+}
+
+int
 kk_store_cert_revstate(kk_store *st, const char *serial, kk_certrev *out, kk_err *err)
 {
 	sqlite3_stmt *s = NULL;

@@ -377,3 +377,25 @@ kk_log(const char *level, const char *module, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, "%s %s %s: %s\n", ts, level, module, msg);
 }
+
+int
+kk_der_tlv(const unsigned char **p, const unsigned char *end, int *tag, size_t *len)
+{
+	size_t n, k;
+
+	if (end - *p < 2)
+		return -1;
+	*tag = *(*p)++;
+	n = *(*p)++;
+	if (n & 0x80) {
+		k = n & 0x7f;
+		if (k == 0 || k > 4 || (size_t)(end - *p) < k)
+			return -1;
+		for (n = 0; k > 0; k--)
+			n = (n << 8) | *(*p)++;
+	}
+	if ((size_t)(end - *p) < n)
+		return -1;
+	*len = n;
+	return 0;
+}

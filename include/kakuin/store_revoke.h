@@ -11,12 +11,20 @@
 #include <stdint.h>
 #include <time.h>
 #include <openssl/evp.h>
+#include <openssl/x509.h>
 #include "kakuin/store.h"
 #include "kakuin/store_review.h"
 
 /* SHA-256 (lower-case hex) of the DER SubjectPublicKeyInfo of key: the key's identity
  * in certificates.spki_sha256 and blocked_keys. 0, or -1 if key cannot be encoded. */
 int kk_spki_sha256(EVP_PKEY *key, char out[65]);
+/* The same from the SubjectPublicKeyInfo as it was parsed (a certificate's or CSR's):
+ * re-encoded from its fields, without OpenSSL 3's key encoder (a costly lookup). */
+int kk_spki_sha256_pub(const X509_PUBKEY *pk, char out[65]);
+/* The same from DER SubjectPublicKeyInfo bytes, or from a DER certificate (its
+ * SubjectPublicKeyInfo found by walking the TBS, nothing decoded). -1 if malformed. */
+int kk_spki_sha256_der(const unsigned char *spki, size_t len, char out[65]);
+int kk_spki_sha256_cert(const unsigned char *der, size_t len, char out[65]);
 
 /* The revocation state of one certificate. */
 typedef struct kk_certrev {

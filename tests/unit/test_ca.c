@@ -14,6 +14,7 @@
 #include <openssl/x509v3.h>
 #include "kakuin/ca.h"
 #include "kakuin/clock.h"
+#include "kakuin/store_revoke.h"
 #include "kakuin/util.h"
 #include "kk_test_csr.h"
 #include "ca_fixture.h"
@@ -192,6 +193,28 @@ test_hierarchy(void **state)
 }
 
 /* Every field of CP table 7.1-1 in a certificate issued through kk_ca_plan/kk_ca_sign. */
+/* The key identity (CP 4.9.12) is the same however it is taken: from the key, from the
+ * parsed SubjectPublicKeyInfo, or by walking the certificate's DER; a DER cut short, or
+ * not a certificate, has none. */
+static void
+spki_hashes_agree(X509 *x)
+{
+	char a[65], b[65], c[65];
+	unsigned char *der = NULL;
+	int len = i2d_X509(x, &der);
+
+	assert_true(len > 0);
+	assert_int_equal(kk_spki_sha256(X509_get0_pubkey(x), a), 0);
+	assert_int_equal(kk_spki_sha256_pub(X509_get_X509_PUBKEY(x), b), 0);
+	assert_int_equal(kk_spki_sha256_cert(der, (size_t)len, c), 0);
+	assert_string_equal(a, b);
+	assert_string_equal(a, c);
+	assert_int_equal(kk_spki_sha256_cert(der, (size_t)len / 2, c), -1);
+	assert_int_equal(kk_spki_sha256_cert(der + 4, (size_t)len - 4, c), -1);
+	assert_int_equal(kk_spki_sha256_cert(NULL, 0, c), -1);
+	OPENSSL_free(der);
+}
+
 static void
 test_subscriber_profile(void **state)
 {
@@ -237,6 +260,7 @@ test_subscriber_profile(void **state)
 	assert_int_equal(EVP_PKEY_get_base_id(X509_get0_pubkey(x)), EVP_PKEY_RSA);
 	assert_int_equal(EVP_PKEY_get_bits(X509_get0_pubkey(x)), 2048);
 	assert_int_equal(EVP_PKEY_eq(X509_get0_pubkey(x), csr_key), 1);
+	spki_hashes_agree(x);
 
 	assert_int_equal(X509_get_ext_count(x), 8);
 	assert_int_equal(ext_critical(x, NID_key_usage), 1);
@@ -401,7 +425,10 @@ test_plan_refuses(void **state)
 	kk_subject no_org = { "", "Minato-ku", "Tokyo", 0 };
 	unsigned char *tbs = NULL, *der = NULL;
 	unsigned char junk[] = { 0x30, 0x03, 0x02, 0x01, 0x01 };
+	unsigned char *rtbs = NULL;
+	X509 *root;
 	size_t tl = 0, dl = 0;
+	int rtl;
 	time_t nb, na;
 	kk_err err;
 	static const char *const bad_serials[] = {
@@ -433,6 +460,14 @@ test_plan_refuses(void **state)
 	/* the signer refuses to produce something that is not a certificate */
 	assert_int_equal(kk_ca_sign(ca, junk, sizeof(junk), &der, &dl, &err), -1);
 	assert_null(der);
+	/* nor a certificate of another issuer: the root's own TBS names the root */
+	root = read_pem(paths.root_pem);
+	assert_true((rtl = i2d_re_X509_tbs(root, &rtbs)) > 0);
+	assert_int_equal(kk_ca_sign(ca, rtbs, (size_t)rtl, &der, &dl, &err), -1);
+	assert_non_null(strstr(err.detail, "refusing to sign"));
+	assert_null(der);
+	OPENSSL_free(rtbs);
+	X509_free(root);
 	EVP_PKEY_free(ec);
 	X509_REQ_free(csr);
 	X509_REQ_free(eccsr);
