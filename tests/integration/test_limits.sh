@@ -86,11 +86,17 @@ lifetimes = [None] * PER_IP
 ready = threading.Barrier(PER_IP + 1)
 
 def slowloris(i):
-    try:
-        s = tls()
-    except OSError as e:
+    # the server may not have released the connection of the first GET yet: retry
+    for attempt in range(20):
+        try:
+            s = tls()
+            break
+        except OSError as e:
+            err = e
+            time.sleep(0.25)
+    else:
         ready.wait()
-        lifetimes[i] = ("connect failed", repr(e))
+        lifetimes[i] = ("connect failed", repr(err))
         return
     t0 = time.monotonic()
     s.settimeout(1)
