@@ -2,15 +2,37 @@
  * libmicrohttpd adapter: collects a request (refusing bodies over the listener's limit
  * before parsing anything), hands it to the listener's handler (the WFE, or the reviewer
  * web UI), and sends the response.
+ *
+ * Listener limits (docs/security.md): MHD bounds connections in all and per client
+ * address, the memory of one connection (so the request line and headers: MHD answers
+ * 431 past it) and idle time. Idle time alone does not stop a client that trickles a
+ * header byte every few seconds (slowloris), so every connection is also tracked from
+ * MHD's connection notifications with the time its current request began, and a sweep
+ * thread shuts down the socket of any whose request (or response) has taken longer than
+ * request_sec; MHD then sees the connection fail and closes it itself. MHD calls the
+ * CLOSED notification before it closes the socket, and the tracker's mutex is held
+ * across both the sweep and that notification, so the sweep never touches a reused
+ * descriptor.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <microhttpd.h>
 #include "kakuin/util.h"
 #include "server.h"
+
+/* One open connection (MHD's socket context). */
+typedef struct conn_track {
+	struct conn_track *prev, *next;
+	int fd;
+	long long start_ms;	/* CLOCK_MONOTONIC: when the current request began */
+	int busy;		/* inside the handler: the server's own time is not counted */
+	int cut;		/* shut down by the sweep */
+} conn_track;
 
 struct kk_server {
 	struct MHD_Daemon *d;
@@ -18,6 +40,12 @@ struct kk_server {
 	void *ctx;
 	size_t max_body;
 	char *cert, *key;
+	kk_server_limits lim;
+	pthread_mutex_t mu;	/* guards conns, stopping */
+	pthread_cond_t cv;
+	conn_track *conns;
+	int stopping, sweeping;	/* sweeping: the sweep thread was started */
+	pthread_t sweeper;
 };
 
 typedef struct conn_ctx {
@@ -28,6 +56,142 @@ typedef struct conn_ctx {
 	int too_large;
 	int responded; /* a response is queued; discard whatever upload still arrives */
 } conn_ctx;
+
+static kk_server_limits server_limits = { KK_SERVER_MAX_CONNS, KK_SERVER_MAX_PER_IP,
+    KK_SERVER_IDLE_SEC, KK_SERVER_REQUEST_SEC };
+
+void
+kk_server_set_limits(const kk_server_limits *lim)
+{
+	kk_server_limits d = { KK_SERVER_MAX_CONNS, KK_SERVER_MAX_PER_IP,
+	    KK_SERVER_IDLE_SEC, KK_SERVER_REQUEST_SEC };
+
+	if (lim != NULL) {
+		d.max_conns = lim->max_conns > 0 ? lim->max_conns : d.max_conns;
+		d.max_conns_per_ip = lim->max_conns_per_ip > 0 ? lim->max_conns_per_ip :
+		    d.max_conns_per_ip;
+		d.idle_sec = lim->idle_sec > 0 ? lim->idle_sec : d.idle_sec;
+		d.request_sec = lim->request_sec > 0 ? lim->request_sec : d.request_sec;
+	}
+	server_limits = d;
+}
+
+static long long
+server_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The tracker of conn (NULL if it has none: only while MHD starts it). */
+static conn_track *
+conn_tracker(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* MHD_OPTION_NOTIFY_CONNECTION: tracks conn from accept to close. A connection that
+ * cannot be tracked (out of memory) is shut down at once rather than left unbounded. */
+static void
+conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+    enum MHD_ConnectionNotificationCode code)
+{
+	kk_server *s = cls;
+	const union MHD_ConnectionInfo *ci;
+	conn_track *t = *socket_context;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (t == NULL)
+			return;
+		pthread_mutex_lock(&s->mu);
+		if (t->prev != NULL)
+			t->prev->next = t->next;
+		else
+			s->conns = t->next;
+		if (t->next != NULL)
+			t->next->prev = t->prev;
+		pthread_mutex_unlock(&s->mu);
+		free(t);
+		*socket_context = NULL;
+		return;
+	}
+	if ((ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD)) == NULL)
+		return;
+	if ((t = kk_calloc(1, sizeof(*t))) == NULL) {
+		shutdown(ci->connect_fd, SHUT_RDWR);
+		return;
+	}
+	t->fd = ci->connect_fd;
+	t->start_ms = server_now_ms();
+	pthread_mutex_lock(&s->mu);
+	t->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = t;
+	s->conns = t;
+	pthread_mutex_unlock(&s->mu);
+	*socket_context = t;
+}
+
+/* Marks conn as inside the handler (busy 1), or out of it with its response's time
+ * starting now (busy 0). */
+static void
+conn_busy(kk_server *s, struct MHD_Connection *conn, int busy)
+{
+	conn_track *t = conn_tracker(conn);
+
+	if (t == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	t->busy = busy;
+	t->start_ms = server_now_ms();
+	pthread_mutex_unlock(&s->mu);
+}
+
+/* The sweep thread: every quarter of request_sec (at most 1 s) shuts down the sockets of
+ * connections whose current request or response is older than request_sec. */
+static void *
+server_sweep(void *arg)
+{
+	kk_server *s = arg;
+	long long period = s->lim.request_sec * 1000LL / 4, limit = s->lim.request_sec * 1000LL;
+	long long now;
+	struct timespec until;
+	conn_track *t;
+	int cut;
+
+	if (period > 1000)
+		period = 1000;
+	pthread_mutex_lock(&s->mu);
+	while (!s->stopping) {
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += (time_t)(period / 1000);
+		until.tv_nsec += (long)(period % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&s->cv, &s->mu, &until);
+		now = server_now_ms();
+		cut = 0;
+		for (t = s->conns; t != NULL; t = t->next) {
+			if (t->busy || t->cut || now - t->start_ms <= limit)
+				continue;
+			shutdown(t->fd, SHUT_RDWR);
+			t->cut = 1;
+			cut++;
+		}
+		if (cut > 0)
+			kk_log("warning", "http", "closed %d connection(s) whose request took "
+			    "longer than %u s (slow client)", cut, s->lim.request_sec);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
 
 int
 kk_parse_listen(const char *s, struct sockaddr_storage *ss, kk_err *err)
@@ -149,9 +313,10 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 			cc->body[cc->len] = '\0';
 		} else
 			cc->too_large = 1;
+		/* an oversized body without an announced length is read and dropped to
+		 * its end (bounded by request_sec): MHD takes no response mid-upload */
 		*upload_size = 0;
-		if (!cc->too_large)
-			return MHD_YES;
+		return MHD_YES;
 	}
 	memset(&req, 0, sizeof(req));
 	memset(&resp, 0, sizeof(resp));
@@ -166,7 +331,9 @@ handle(void *cls, struct MHD_Connection *conn, const char *url, const char *meth
 	req.cookie = header(conn, MHD_HTTP_HEADER_COOKIE);
 	req.origin = header(conn, "Origin");
 	req.fetch_site = header(conn, "Sec-Fetch-Site");
+	conn_busy(s, conn, 1);
 	s->fn(s->ctx, &req, &resp);
+	conn_busy(s, conn, 0);
 	ret = send_resp(conn, &resp);
 	cc->responded = 1;
 	kk_http_resp_clear(&resp);
@@ -179,9 +346,16 @@ completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 {
 	conn_ctx *cc = *con_cls;
 
-	(void)cls;
-	(void)conn;
+	kk_server *s = cls;
+	conn_track *t = conn_tracker(conn);
+
 	(void)toe;
+	/* the next request on this connection gets its own request_sec */
+	if (t != NULL) {
+		pthread_mutex_lock(&s->mu);
+		t->start_ms = server_now_ms();
+		pthread_mutex_unlock(&s->mu);
+	}
 	if (cc != NULL) {
 		free(cc->query);
 		free(cc->body);
@@ -223,6 +397,16 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
 	s->fn = fn;
 	s->ctx = ctx;
 	s->max_body = max_body;
+	s->lim = server_limits;
+	if (pthread_mutex_init(&s->mu, NULL) != 0) {
+		free(s);
+		return kk_err_set(err, KK_ERR_INTERNAL, "%s: mutex", listen);
+	}
+	if (pthread_cond_init(&s->cv, NULL) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		free(s);
+		return kk_err_set(err, KK_ERR_INTERNAL, "%s: condition variable", listen);
+	}
 	if (cert_path != NULL) {
 		if (kk_file_read(cert_path, 1 << 20, &s->cert, NULL, err) != 0 ||
 		    kk_file_read(key_path, 1 << 20, &s->key, NULL, err) != 0)
@@ -240,12 +424,13 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
 	    MHD_OPTION_ARRAY, tls,
 	    MHD_OPTION_ARRAY, pool,
-	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)1000,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
+	    MHD_OPTION_CONNECTION_TIMEOUT, s->lim.idle_sec,
+	    MHD_OPTION_CONNECTION_LIMIT, s->lim.max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->lim.max_conns_per_ip,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)KK_SERVER_CONN_MEMORY,
 	    MHD_OPTION_URI_LOG_CALLBACK, uri_seen, NULL,
-	    MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, s,
+	    MHD_OPTION_NOTIFY_CONNECTION, conn_notify, s,
 	    MHD_OPTION_END);
 	if (s->d == NULL) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot listen on %s (address in use, or bad TLS "
@@ -253,6 +438,12 @@ kk_server_start_handler(kk_server **out, kk_http_handler fn, void *ctx, size_t m
 		    key_path ? key_path : "-");
 		goto fail;
 	}
+	if (pthread_create(&s->sweeper, NULL, server_sweep, s) != 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "%s: cannot start the slow-client sweep",
+		    listen);
+		goto fail;
+	}
+	s->sweeping = 1;
 	*out = s;
 	return 0;
 fail:
@@ -279,8 +470,17 @@ kk_server_stop(kk_server *s)
 {
 	if (s == NULL)
 		return;
+	if (s->sweeping) {
+		pthread_mutex_lock(&s->mu);
+		s->stopping = 1;
+		pthread_cond_signal(&s->cv);
+		pthread_mutex_unlock(&s->mu);
+		pthread_join(s->sweeper, NULL);
+	}
 	if (s->d != NULL)
 		MHD_stop_daemon(s->d);
+	pthread_cond_destroy(&s->cv);
+	pthread_mutex_destroy(&s->mu);
 	free(s->cert);
 	free(s->key);
 	free(s);

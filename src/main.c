@@ -1,5 +1,6 @@
 /* kakuin: one binary with subcommands (init, serve, org, review, check). */
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,7 +26,8 @@ typedef struct opts {
 	const char *data_dir, *policy, *listen, *resolver, *tls_cert, *tls_key, *public_base;
 	const char *dnssec_probe, *review_listen, *http_listen;
 	const char *name, *unit, *locality, *state;
-	int http01_port, workers, threads, dev;
+	int http01_port, workers, threads, dev, va_loopback;
+	kk_server_limits lim;	/* listener limits; 0 = default */
 } opts;
 
 static void
@@ -38,6 +40,9 @@ usage(void)
 	    "                    [--public-base-url URL] [--policy FILE]\n"
 	    "                    [--dnssec-probe NAME|none] [--review-listen ADDR:PORT|none]\n"
 	    "                    [--http-listen ADDR:PORT|none] [--dev]\n"
+	    "                    [--va-allow-loopback] [--max-connections N]\n"
+	    "                    [--max-connections-per-ip N] [--idle-timeout SEC]\n"
+	    "                    [--request-timeout SEC]\n"
 	    "       kakuin org set --data-dir DIR [--name O] [--unit OU] [--locality L]\n"
 	    "                    [--state ST]\n"
 	    "       kakuin org show --data-dir DIR\n"
@@ -48,7 +53,21 @@ usage(void)
 	    "defaults: --listen 127.0.0.1:14000 --http01-port 80 --dns-resolver 127.0.0.1:53\n"
 	    "          --review-listen 127.0.0.1:14001 (the reviewer web UI)\n"
 	    "          --http-listen 127.0.0.1:8080 (CRL and OCSP over plain HTTP; with --dev\n"
-	    "          and no --public-base-url, certificates point there)\n");
+	    "          and no --public-base-url, certificates point there)\n"
+	    "          --max-connections 1000 --max-connections-per-ip 64 (per listener)\n"
+	    "          --idle-timeout 30 --request-timeout 60 (docs/security.md)\n"
+	    "--va-allow-loopback (tests only; implied by --dev): http-01 may connect to\n"
+	    "          127.0.0.0/8 and ::1, which production refuses\n");
+}
+
+/* A listener limit: 1..100000, or UINT_MAX for anything else (parse_opts refuses it). */
+static unsigned
+opt_count(const char *s)
+{
+	char *end = NULL;
+	long v = strtol(s, &end, 10);
+
+	return *s != '\0' && *end == '\0' && v >= 1 && v <= 100000 ? (unsigned)v : UINT_MAX;
 }
 
 static int
@@ -65,6 +84,11 @@ parse_opts(int argc, char **argv, opts *o)
 		{"dnssec-probe", required_argument, 0, 'P'}, {"dev", no_argument, 0, 'V'},
 		{"review-listen", required_argument, 0, 'R'},
 		{"http-listen", required_argument, 0, 'H'},
+		{"va-allow-loopback", no_argument, 0, 'A'},
+		{"max-connections", required_argument, 0, 'C'},
+		{"max-connections-per-ip", required_argument, 0, 'I'},
+		{"idle-timeout", required_argument, 0, 'T'},
+		{"request-timeout", required_argument, 0, 'Q'},
 		{0, 0, 0, 0}};
 	int ch;
 
@@ -97,6 +121,11 @@ parse_opts(int argc, char **argv, opts *o)
 		case 'V': o->dev = 1; break;
 		case 'R': o->review_listen = optarg; break;
 		case 'H': o->http_listen = optarg; break;
+		case 'A': o->va_loopback = 1; break;
+		case 'C': o->lim.max_conns = opt_count(optarg); break;
+		case 'I': o->lim.max_conns_per_ip = opt_count(optarg); break;
+		case 'T': o->lim.idle_sec = opt_count(optarg); break;
+		case 'Q': o->lim.request_sec = opt_count(optarg); break;
 		default: return -1;
 		}
 	}
@@ -106,6 +135,12 @@ parse_opts(int argc, char **argv, opts *o)
 	}
 	if (o->http01_port <= 0 || o->http01_port > 65535) {
 		fprintf(stderr, "kakuin: --http01-port must be 1..65535\n");
+		return -1;
+	}
+	if (o->lim.max_conns == UINT_MAX || o->lim.max_conns_per_ip == UINT_MAX ||
+	    o->lim.idle_sec == UINT_MAX || o->lim.request_sec == UINT_MAX) {
+		fprintf(stderr, "kakuin: --max-connections, --max-connections-per-ip, "
+		    "--idle-timeout and --request-timeout take a number 1..100000\n");
 		return -1;
 	}
 	if ((o->tls_cert == NULL) != (o->tls_key == NULL)) {
@@ -230,6 +265,14 @@ cmd_serve(const opts *o)
 		return kk_cli_fail("--dns-resolver", &e);
 	cfg.va.http01_port = o->http01_port;
 	cfg.va.timeout_sec = 10;
+	/* validation safety (docs/security.md): production never dials loopback; tests,
+	 * whose http-01 servers listen on 127.0.0.1, say so explicitly */
+	cfg.va.allow_loopback = o->va_loopback || o->dev;
+	if (cfg.va.allow_loopback)
+		kk_log("warning", "main", "validation test mode (%s): http-01 may connect to "
+		    "loopback addresses (127.0.0.0/8, ::1); production refuses them",
+		    o->va_loopback ? "--va-allow-loopback" : "--dev");
+	kk_server_set_limits(&o->lim);
 	cfg.workers = o->workers;
 	/* policy ov.mode: production needs EAB to a vetted organization; --dev (or mode
 	 * "dev") lets accounts without EAB use the dev organization of kakuin init */

@@ -10,6 +10,12 @@
  * IP literal is refused: validation is about names, and an IP target would let a
  * subscriber steer the CA at addresses it never looked up.
  *
+ * Validation safety (docs/security.md): an address kk_va_addr_allowed refuses (private,
+ * loopback, link-local, reserved: the IANA special-purpose registries, src/va_addr.c) is
+ * never dialled, and a name with no other address fails as Boulder's "resolves to a
+ * reserved address". curl's socket is opened by http_opensocket, which checks the address
+ * once more and that it is the pinned one, so nothing in curl can dial another.
+ *
  * Error kinds follow Boulder: transport failures and bad redirects are "connection",
  * lookups are "dns", and a wrong status, wrong content or an oversized body are
  * "unauthorized" (the server answered, but does not prove control).
@@ -20,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <curl/curl.h>
 #include "kakuin/util.h"
 #include "kakuin/va.h"
@@ -35,6 +43,7 @@
 /* One validation: its configuration, its clock budget and the body of the last hop. */
 typedef struct http_ctx {
 	const kk_va_cfg *cfg;
+	const char *addr;	/* the address of the GET in progress, borrowed */
 	long long deadline_ms;	/* CLOCK_MONOTONIC; covers every hop */
 	char *body;		/* HTTP_MAX_BODY + 1 bytes, owned */
 	size_t body_len;
@@ -173,6 +182,36 @@ http_write_cb(char *data, size_t size, size_t nmemb, void *arg)
 	return n;
 }
 
+/* 1 if sa holds the numeric address addr. */
+static int
+http_sockaddr_is(const struct sockaddr *sa, const char *addr)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+
+	if (sa->sa_family == AF_INET && inet_pton(AF_INET, addr, &a4) == 1)
+		return memcmp(&((const struct sockaddr_in *)(const void *)sa)->sin_addr, &a4,
+		    sizeof(a4)) == 0;
+	if (sa->sa_family == AF_INET6 && inet_pton(AF_INET6, addr, &a6) == 1)
+		return memcmp(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, &a6,
+		    sizeof(a6)) == 0;
+	return 0;
+}
+
+/* CURLOPT_OPENSOCKETFUNCTION: the last word on what the VA dials. Only the address pinned
+ * for this GET, and only if kk_va_addr_allowed admits it; anything else fails the
+ * connect (CURLE_COULDNT_CONNECT). */
+static curl_socket_t
+http_opensocket(void *arg, curlsocktype purpose, struct curl_sockaddr *a)
+{
+	const http_ctx *ctx = arg;
+
+	if (purpose != CURLSOCKTYPE_IPCXN || !http_sockaddr_is(&a->addr, ctx->addr) ||
+	    !kk_va_addr_allowed(&a->addr, ctx->cfg->allow_loopback, NULL))
+		return CURL_SOCKET_BAD;
+	return socket(a->family, a->socktype, a->protocol);
+}
+
 /* Sets the options of one GET of hop->url pinned to addr; resolve is the pin list the
  * caller owns until the handle is cleaned up. */
 static int
@@ -200,6 +239,8 @@ http_setopts(http_ctx *ctx, const http_hop *hop, CURL *c, struct curl_slist *res
 	HTTP_SET(CURLOPT_SSL_VERIFYHOST, 0L);
 	HTTP_SET(CURLOPT_WRITEFUNCTION, http_write_cb);
 	HTTP_SET(CURLOPT_WRITEDATA, ctx);
+	HTTP_SET(CURLOPT_OPENSOCKETFUNCTION, http_opensocket);
+	HTTP_SET(CURLOPT_OPENSOCKETDATA, ctx);
 	HTTP_SET(CURLOPT_ERRORBUFFER, errbuf);
 #undef HTTP_SET
 	return rc == CURLE_OK ? 0 : -1;
@@ -216,6 +257,7 @@ http_get(http_ctx *ctx, const http_hop *hop, const char *addr, http_resp *resp,
 	long long left_ms = ctx->deadline_ms - http_now_ms();
 	CURLcode rc = CURLE_OUT_OF_MEMORY;
 
+	ctx->addr = addr;
 	ctx->body_len = 0;
 	ctx->too_large = 0;
 	errbuf[0] = '\0';
@@ -246,15 +288,16 @@ out:
 	return rc;
 }
 
-/* Resolves hop->host and GETs hop->url from each address in turn (IPv6 first) until
- * one connects. On success resp holds the status and redirect target, ctx the body.
- * from names the hop that redirected here (NULL for the first) for DNS details. */
+/* Resolves hop->host and GETs hop->url from each allowed address in turn (IPv6 first)
+ * until one connects. On success resp holds the status and redirect target, ctx the body.
+ * from names the hop that redirected here (NULL for the first) for the details. */
 static int
 http_fetch(http_ctx *ctx, const char *from, const http_hop *hop, http_resp *resp,
     kk_err *err)
 {
 	char addrs[KK_VA_MAX_ADDRS][46], errbuf[CURL_ERROR_SIZE];
-	size_t n = 0, i;
+	size_t n = 0, i, last = KK_VA_MAX_ADDRS, refused = KK_VA_MAX_ADDRS;
+	const char *why = NULL, *refused_why = NULL;
 	CURLcode rc = CURLE_COULDNT_CONNECT;
 	kk_err derr;
 
@@ -262,6 +305,14 @@ http_fetch(http_ctx *ctx, const char *from, const http_hop *hop, http_resp *resp
 		return kk_err_set(err, derr.kind, "%s (fetching %s%s%s)", derr.detail,
 		    hop->url, from != NULL ? ", redirected from " : "", from != NULL ? from : "");
 	for (i = 0; i < n; i++) {
+		if (!kk_va_addr_str_allowed(addrs[i], ctx->cfg->allow_loopback, &why)) {
+			if (refused == KK_VA_MAX_ADDRS) {
+				refused = i;
+				refused_why = why;
+			}
+			continue;
+		}
+		last = i;
 		rc = http_get(ctx, hop, addrs[i], resp, errbuf);
 		if (rc == CURLE_OK)
 			return 0;
@@ -278,8 +329,14 @@ http_fetch(http_ctx *ctx, const char *from, const http_hop *hop, http_resp *resp
 		    http_now_ms() < ctx->deadline_ms))
 			break;
 	}
+	if (last == KK_VA_MAX_ADDRS)
+		return kk_err_set(err, KK_ERR_CONNECTION, "Fetching %s%s%s: %s resolves to a "
+		    "reserved address: %s is in %s%s", hop->url, from != NULL ?
+		    ", redirected from " : "", from != NULL ? from : "", hop->host,
+		    addrs[refused], refused_why, n > 1 ? ", and its other addresses are "
+		    "refused too" : "");
 	return kk_err_set(err, KK_ERR_CONNECTION, "Fetching %s (%s): %s", hop->url,
-	    addrs[i < n ? i : n - 1], errbuf);
+	    addrs[last], errbuf);
 }
 
 /* Writes at most HTTP_QUOTE_MAX characters of in[0..len) to out (size outsz >=

@@ -13,7 +13,21 @@ typedef struct kk_va_cfg {
 	int resolver_port;      /* e.g. 53 or 8053 */
 	int http01_port;        /* 80, or a test port (--http01-port) */
 	int timeout_sec;        /* whole validation, default 10 */
+	int allow_loopback;     /* test mode: http-01 may dial 127.0.0.0/8 and ::1 (never in
+	                         * production; kakuin serve --va-allow-loopback or --dev) */
 } kk_va_cfg;
+
+struct sockaddr;
+/* Validation safety (docs/security.md): 1 if the VA may connect to sa; 0 if sa is in the
+ * IANA IPv4/IPv6 Special-Purpose Address Registries (private, loopback, link-local,
+ * reserved, documentation, multicast, ...; the embedded address of ::ffff:0:0/96 is
+ * checked as IPv4) or is not AF_INET/AF_INET6, with *why (may be NULL) a static text
+ * naming the block, e.g. "10.0.0.0/8, private-use (RFC 1918)". allow_loopback admits
+ * 127.0.0.0/8 and ::1 only (test mode). src/va_addr.c. */
+int kk_va_addr_allowed(const struct sockaddr *sa, int allow_loopback, const char **why);
+/* The same for a numeric address string (what kk_dns_resolve returns); 0 for anything
+ * that is not one. */
+int kk_va_addr_str_allowed(const char *addr, int allow_loopback, const char **why);
 
 #define KK_VA_MAX_ADDRS 16
 /* Resolves A and AAAA records of name through the configured resolver (libldns).
@@ -22,7 +36,9 @@ int kk_dns_resolve(const kk_va_cfg *cfg, const char *name, char addrs[][46], siz
     size_t *n, kk_err *err);
 
 /* http-01 (RFC 8555 8.3): GET http://<domain>:<port>/.well-known/acme-challenge/<token>,
- * connecting to an address resolved by kk_dns_resolve; at most 10 redirects, each to
+ * connecting only to an address resolved by kk_dns_resolve that kk_va_addr_allowed
+ * admits (a name whose every address is refused fails with KK_ERR_CONNECTION "...
+ * resolves to a reserved address ..."); at most 10 redirects, each to
  * http/https on 80/443 (or the test port) and re-resolved the same way; body at most
  * 64 KiB; timeout; the body with trailing whitespace trimmed must equal key_authz.
  * 0 when valid; -1 with KK_ERR_CONNECTION, KK_ERR_DNS, KK_ERR_INCORRECT_RESPONSE or

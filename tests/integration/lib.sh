@@ -201,7 +201,9 @@ wait_directory() {
 # --dnssec-probe itself through IT_SERVE_ARGS. The server runs in dev mode
 # (--dev: accounts without EAB get the dev organization) unless IT_PRODUCTION
 # is set (the OV tests); its reviewer UI and its CRL/OCSP listener (IT_HTTPPORT)
-# listen on free ports unless IT_SERVE_ARGS names others.
+# listen on free ports unless IT_SERVE_ARGS names others. The VA's test mode
+# (--va-allow-loopback) lets http-01 dial the tests' 127.0.0.1 servers, which a
+# production server refuses (docs/security.md "Validation safety").
 start_server() {
 	local probe=() dev=(--dev) ui
 	ui=$(free_port 14001)
@@ -231,7 +233,7 @@ start_server() {
 	IT_SERVE_CMD=("$IT_KAKUIN" serve --data-dir "$IT_DATA" --listen "127.0.0.1:$IT_PORT"
 	    --http01-port "$IT_HTTP01" --dns-resolver "127.0.0.1:$IT_RESOLVER_PORT"
 	    --review-listen "127.0.0.1:$ui" --http-listen "127.0.0.1:$IT_HTTPPORT"
-	    "${probe[@]}" "${dev[@]}" "${IT_SERVE_ARGS[@]}")
+	    "${probe[@]}" "${dev[@]}" --va-allow-loopback "${IT_SERVE_ARGS[@]}")
 	: >"$IT_WORK/server.log"
 	launch_server
 	info "kakuin at $IT_DIRURL (http-01 port $IT_HTTP01)"

@@ -92,6 +92,17 @@ dns_answer(const ldns_pkt *q, int tcp)
 	} else if (ends_with(name, "v6.test.")) {
 		add_rr(r, t == LDNS_RR_TYPE_A ? "v6.test. 60 IN A 127.0.0.1" :
 		    "v6.test. 60 IN AAAA ::1");
+	} else if (ends_with(name, "private.test.")) {
+		add_rr(r, t == LDNS_RR_TYPE_A ? "private.test. 60 IN A 10.0.0.1" :
+		    "private.test. 60 IN AAAA fd00::1");
+	} else if (ends_with(name, "mixed.test.")) {
+		/* reserved addresses first: the VA must skip them and dial 127.0.0.1 */
+		if (t == LDNS_RR_TYPE_AAAA)
+			add_rr(r, "mixed.test. 60 IN AAAA fe80::1");
+		else {
+			add_rr(r, "mixed.test. 60 IN A 169.254.169.254");
+			add_rr(r, "mixed.test. 60 IN A 127.0.0.1");
+		}
 	} else if (ends_with(name, "empty.test.")) {
 		/* NOERROR, no records */
 	} else if (t == LDNS_RR_TYPE_A) {
@@ -281,6 +292,8 @@ http_route(conn *c, const char *tok)
 		http_redirect(c, "ftp://ok.test" CHALLENGE "good");
 	} else if (strcmp(tok, "ip") == 0) {
 		http_redirect(c, "http://127.0.0.1:%d" CHALLENGE "good", http_port);
+	} else if (strcmp(tok, "rpriv") == 0) {
+		http_redirect(c, "http://private.test:%d" CHALLENGE "good", http_port);
 	} else if (strcmp(tok, "rnx") == 0) {
 		http_redirect(c, "http://www.nx.test:%d" CHALLENGE "good", http_port);
 	} else if (strcmp(tok, "big") == 0) {
@@ -467,6 +480,7 @@ test_cfg(int timeout)
 	cfg.resolver_port = dns_port;
 	cfg.http01_port = http_port;
 	cfg.timeout_sec = timeout;
+	cfg.allow_loopback = 1;	/* the scripted servers are on 127.0.0.1 and ::1 */
 	return cfg;
 }
 
@@ -655,6 +669,14 @@ static http_case http_redirect_ip = { "ok.test", "ip", 0, KK_ERR_CONNECTION,
     "only domain names", "http://127.0.0.1:" };
 static http_case http_redirect_nxdomain = { "ok.test", "rnx", 0, KK_ERR_DNS,
     "NXDOMAIN looking up A for www.nx.test", "http://www.nx.test:" };
+/* validation safety: reserved addresses are never dialled, even in test mode */
+static http_case http_private_refused = { "private.test", "good", 0, KK_ERR_CONNECTION,
+    "private.test resolves to a reserved address: fd00::1 is in fc00::/7, unique-local",
+    "its other addresses are refused too" };
+static http_case http_redirect_private = { "ok.test", "rpriv", 0, KK_ERR_CONNECTION,
+    "redirected from http://ok.test:", "private.test resolves to a reserved address" };
+static http_case http_reserved_skipped = { "mixed.test", "good", 0, KK_OK, "mixed.test",
+    NULL };
 static http_case http_too_large = { "ok.test", "big", 0, KK_ERR_UNAUTHORIZED,
     "response too large", NULL };
 static http_case http_slow = { "ok.test", "slow", 2, KK_ERR_CONNECTION, "timed out",
@@ -804,6 +826,44 @@ test_resolver_misconfigured(void **state)
 	assert_int_equal(err.kind, KK_ERR_INTERNAL);
 }
 
+/* Production (allow_loopback 0) never dials loopback: a name that resolves only to it
+ * fails with a connection problem naming the address, before any connection (no request
+ * reaches the scripted server); with both ::1 and 127.0.0.1 both are named. A redirect to
+ * such a name fails the same way. */
+static void
+test_http_production_refuses_loopback(void **state)
+{
+	kk_va_cfg cfg = test_cfg(0);
+	kk_va_chall ch = { "http-01", "ok.test", 0, "good", KEYAUTHZ, NULL, NULL, 0, NULL, 0 };
+	kk_va_result res;
+	kk_err err;
+
+	(void)state;
+	cfg.allow_loopback = 0;
+	pthread_mutex_lock(&host_mu);
+	last_host[0] = '\0';
+	pthread_mutex_unlock(&host_mu);
+	assert_int_equal(kk_va_http01(&cfg, "ok.test", "good", KEYAUTHZ, &err), -1);
+	assert_int_equal(err.kind, KK_ERR_CONNECTION);
+	assert_has(err.detail, "ok.test resolves to a reserved address: 127.0.0.1 is in "
+	    "127.0.0.0/8, loopback");
+	pthread_mutex_lock(&host_mu);
+	assert_string_equal(last_host, "");
+	pthread_mutex_unlock(&host_mu);
+	assert_int_equal(kk_va_http01(&cfg, "v6.test", "good", KEYAUTHZ, &err), -1);
+	assert_int_equal(err.kind, KK_ERR_CONNECTION);
+	assert_has(err.detail, "::1 is in ::1/128, loopback");
+	assert_has(err.detail, "its other addresses are refused too");
+	/* the same through kk_va_validate, as the RA calls it */
+	assert_int_equal(kk_va_validate(&cfg, &ch, &res, &err), -1);
+	assert_int_equal(err.kind, KK_ERR_CONNECTION);
+	assert_has(err.detail, "reserved address");
+	/* test mode: the same challenge succeeds */
+	cfg.allow_loopback = 1;
+	if (kk_va_http01(&cfg, "ok.test", "good", KEYAUTHZ, &err) != 0)
+		fail_msg("%s", err.detail);
+}
+
 /* kk_va_validate dispatches http-01 to kk_va_http01 and records the URL it fetched. */
 static void
 test_validate_http01(void **state)
@@ -858,6 +918,9 @@ main(void)
 		CASE(test_http_case, http_redirect_ftp),
 		CASE(test_http_case, http_redirect_ip),
 		CASE(test_http_case, http_redirect_nxdomain),
+		CASE(test_http_case, http_private_refused),
+		CASE(test_http_case, http_redirect_private),
+		CASE(test_http_case, http_reserved_skipped),
 		CASE(test_http_case, http_too_large),
 		CASE(test_http_case, http_slow),
 		CASE(test_http_case, http_nxdomain),
@@ -867,6 +930,7 @@ main(void)
 		cmocka_unit_test(test_http_alloc_failures),
 		cmocka_unit_test(test_resolver_misconfigured),
 		cmocka_unit_test(test_validate_http01),
+		cmocka_unit_test(test_http_production_refuses_loopback),
 	};
 
 	return cmocka_run_group_tests(tests, servers_start, servers_stop);
