@@ -27,7 +27,7 @@ typedef struct kk_server_limits {
 #define KK_SERVER_MAX_PER_IP	64
 #define KK_SERVER_IDLE_SEC	30
 #define KK_SERVER_REQUEST_SEC	60
-#define KK_SERVER_CONN_MEMORY	(128 * 1024) /* per connection: the request line and
+#define KK_SERVER_CONN_MEMORY	(32 * 1024) /* per connection: the request line and
 					      * headers must fit (else 431) */
 
 /* Sets the limits of the listeners started after it; NULL restores the defaults. Call

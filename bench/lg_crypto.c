@@ -4,6 +4,7 @@
  * the HS256 External Account Binding (RFC 8555 7.3.4), CSRs with one dNSName
  * and the check that a downloaded certificate parses and names what we asked.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,10 +80,25 @@ lg_ec_key(void)
 }
 
 /* A fresh RSA-2048 subscriber key: kakuin issues for RSA keys only. Caller frees. */
+static EVP_PKEY *shared_rsa;
+
+static void
+shared_rsa_init(void)
+{
+	shared_rsa = EVP_RSA_gen(2048);
+}
+
 EVP_PKEY *
 lg_rsa_key(void)
 {
-	return EVP_RSA_gen(2048);
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	/* one CSR key for the whole run (each client still has its own account key):
+	 * 256 RSA key generations would delay the start by tens of seconds */
+	pthread_once(&once, shared_rsa_init);
+	if (shared_rsa == NULL || EVP_PKEY_up_ref(shared_rsa) != 1)
+		return NULL;
+	return shared_rsa;
 }
 
 /* base64url of bn as exactly n octets (RFC 7518 6.2.1.2). Caller frees *out. */
