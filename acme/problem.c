@@ -2,8 +2,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
+#include "kakuin/metrics.h"
 #include "kakuin/util.h"
 #include "wfe.h"
+
+#define KK_UNAVAILABLE_RETRY_AFTER "10"  /* seconds before a transient fault is retried */
 
 void
 kk_problem_of(kk_errkind kind, const char **type, int *status)
@@ -66,6 +69,10 @@ kk_problem_of(kk_errkind kind, const char **type, int *status)
 	case KK_ERR_EXTERNAL_ACCOUNT_REQUIRED:
 	case KK_ERR_INVALID_PROFILE:
 		break;
+	case KK_ERR_UNAVAILABLE:
+		*type = "serverInternal";
+		*status = 503;
+		break;
 	case KK_OK:
 	case KK_ERR_INTERNAL:
 	default:
@@ -84,8 +91,10 @@ kk_problem_resp(const kk_err *err, kk_http_resp *resp)
 	char *s;
 
 	kk_problem_of(err->kind, &type, &status);
-	if (status == 500)
+	if (status == 500 || status == 503) {
 		kk_log("error", "wfe", "serverInternal: %s", err->detail);
+		kk_metric_inc(KK_M_SERVER_INTERNAL);
+	}
 	o = json_pack("{s:s+,s:s,s:i}", "type", "urn:ietf:params:acme:error:", type, "detail",
 	    err->detail[0] ? err->detail : type, "status", status);
 	s = o ? json_dumps(o, JSON_INDENT(2)) : NULL;
@@ -96,4 +105,7 @@ kk_problem_resp(const kk_err *err, kk_http_resp *resp)
 	resp->body_len = resp->body ? strlen(resp->body) : 0;
 	resp->status = status;
 	resp->content_type = "application/problem+json";
+	/* RFC 9110 10.2.3: when to try a transient failure again */
+	if (status == 503)
+		kk_wfe_header(resp, "Retry-After", kk_strdup(KK_UNAVAILABLE_RETRY_AFTER));
 }

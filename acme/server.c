@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <microhttpd.h>
+#include "kakuin/metrics.h"
 #include "kakuin/util.h"
 #include "server.h"
 
@@ -162,7 +163,7 @@ server_sweep(void *arg)
 	long long now;
 	struct timespec until;
 	conn_track *t;
-	int cut;
+	int cut, counted;
 
 	if (period > 1000)
 		period = 1000;
@@ -177,7 +178,7 @@ server_sweep(void *arg)
 		}
 		pthread_cond_timedwait(&s->cv, &s->mu, &until);
 		now = server_now_ms();
-		cut = 0;
+		cut = counted = 0;
 		for (t = s->conns; t != NULL; t = t->next) {
 			if (t->busy || t->cut || now - t->start_ms <= limit)
 				continue;
@@ -185,6 +186,8 @@ server_sweep(void *arg)
 			t->cut = 1;
 			cut++;
 		}
+		for (; cut > 0 && counted < cut; counted++)
+			kk_metric_inc(KK_M_HTTP_SLOW_CUT);
 		if (cut > 0)
 			kk_log("warning", "http", "closed %d connection(s) whose request took "
 			    "longer than %u s (slow client)", cut, s->lim.request_sec);

@@ -61,6 +61,7 @@ kk_err_name(kk_errkind kind)
 		[KK_ERR_BAD_REVOCATION_REASON] = "badRevocationReason",
 		[KK_ERR_EXTERNAL_ACCOUNT_REQUIRED] = "externalAccountRequired",
 		[KK_ERR_USER_ACTION_REQUIRED] = "userActionRequired",
+		[KK_ERR_UNAVAILABLE] = "serverInternal",
 		[KK_ERR_INTERNAL] = "serverInternal",
 	};
 

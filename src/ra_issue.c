@@ -12,6 +12,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "kakuin/clock.h"
+#include "kakuin/metrics.h"
 #include "kakuin/store_review.h"
 #include "kakuin/util.h"
 #include "ra_internal.h"
@@ -354,6 +355,20 @@ ra_sweeper_main(void *arg)
 	}
 }
 
+/* A transient fault (store busy/full, I/O, token unavailable: KK_ERR_UNAVAILABLE) does
+ * not fail the order: it stays processing, whatever was planned stays planned, and
+ * the sweeper tries again within a second (the client polls meanwhile). 1 if so. */
+static int
+deferred(int64_t order_id, const kk_err *err)
+{
+	if (err->kind != KK_ERR_UNAVAILABLE)
+		return 0;
+	kk_metric_inc(KK_M_ISSUE_DEFERRED);
+	kk_log("warning", "ra", "order %lld stays processing, retried: %s",
+	    (long long)order_id, err->detail);
+	return 1;
+}
+
 /* BR 4.3.1.2: a lint refusal is an event for the audit log (nothing was signed). */
 static void
 audit_lint(kk_ra *ra, int64_t order_id, const char *serial, const kk_err *why)
@@ -435,7 +450,7 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 	order_claim(ra, order_id);
 	if (kk_store_order_get(ra->store, order_id, &o, err) != 0) {
 		order_release(ra, order_id);
-		return -1;
+		return deferred(order_id, err) ? KK_RA_HELD : -1;
 	}
 	if (strcmp(o.status, "processing") != 0) {
 		rc = 0;
@@ -485,12 +500,17 @@ kk_ra_issue(kk_ra *ra, int64_t order_id, X509_REQ *checked, kk_err *err)
 	    kk_store_cert_issue(ra->store, cert.serial, der, der_len, err) != 0)
 		goto fail;
 	kk_log("info", "ca", "issued serial %s for order %lld", cert.serial, (long long)order_id);
+	kk_metric_inc(KK_M_CERTS_ISSUED);
 	if (cert.scts != NULL)
 		ra_ct_check_issued(ra, cert.serial, der, der_len);
 	ra_status_changed(ra, cert.serial);
 	rc = 0;
 	goto out;
 fail:
+	if (deferred(order_id, err)) {
+		rc = KK_RA_HELD;
+		goto out;
+	}
 	if (err->kind == KK_OK)
 		kk_err_set(err, KK_ERR_INTERNAL, "issuance failed");
 	kk_log("error", "ca", "order %lld: issuance failed: %s", (long long)order_id, err->detail);

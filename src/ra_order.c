@@ -4,6 +4,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 #include "kakuin/clock.h"
+#include "kakuin/metrics.h"
 #include "kakuin/names.h"
 #include "kakuin/util.h"
 #include "ra_internal.h"
@@ -450,6 +451,8 @@ kk_ra_validate(kk_ra *ra, int64_t chall_id)
 		rec.dnssec = res.dnssec == KK_DNSSEC_SECURE ? "secure" : "insecure";
 		rec.covers_subdomains = res.covers_subdomains;
 	}
+	if (!ok)
+		kk_metric_inc(KK_M_VA_FAILED);
 	/* BR 4.2.1: a completed validation may be reused for the reuse period of its date */
 	now = kk_now();
 	if (kk_store_challenge_finish(ra->store, chall_id, ok, now,

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <openssl/crypto.h>
+#include "kakuin/metrics.h"
 #include "kakuin/util.h"
 #include "review_web.h"
 
@@ -443,6 +444,19 @@ kk_review_web_handle(void *ctx, const kk_http_req *req, kk_http_resp *resp)
 	}
 	if (req->too_large) {
 		message(&r, 413, "Too large", "The form is too large.");
+		return;
+	}
+	/* operational counters for a Prometheus scraper (docs/security.md): numbers only,
+	 * nothing about orders or people, so no session is needed on this staff listener */
+	if (!post && strcmp(req->path, "/metrics") == 0) {
+		free(resp->body);
+		if ((resp->body = kk_metrics_text()) == NULL) {
+			message(&r, 500, "Error", "Out of memory.");
+			return;
+		}
+		resp->body_len = strlen(resp->body);
+		resp->status = 200;
+		resp->content_type = "text/plain; version=0.0.4";
 		return;
 	}
 	if (read_form(&r, post) != 0)

@@ -7,6 +7,7 @@
  * independent contexts on one token would log each other out on close.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <openssl/x509.h>
+#include "kakuin/metrics.h"
 #include "kakuin/signer.h"
 #include "kakuin/util.h"
 
@@ -456,6 +458,32 @@ out:
  * the signature runs without it, so threads sign in parallel (libp11 gives each its
  * own session from its pool).
  */
+/* kk_signer_fault: attempts left before the injected failures, and how many. */
+static atomic_long fault_after = -1, fault_count;
+
+void
+kk_signer_fault(long after, long count)
+{
+	atomic_store(&fault_count, count);
+	atomic_store(&fault_after, count > 0 ? after : -1);
+}
+
+/* 1 if this attempt is to fail (the seam). */
+static int
+fault_now(void)
+{
+	long n = atomic_load(&fault_after);
+
+	while (n >= 0 && !atomic_compare_exchange_weak(&fault_after, &n, n - 1))
+		;
+	if (n > 0 || n < 0)
+		return 0;
+	/* this one fails; so do the next count - 1 */
+	if (atomic_fetch_sub(&fault_count, 1) > 1)
+		atomic_store(&fault_after, 0);
+	return 1;
+}
+
 static int
 sign_with(kk_signer *s, const char *label, const unsigned char *data, size_t len,
     unsigned char **sig, size_t *siglen, kk_err *err)
@@ -466,6 +494,9 @@ sign_with(kk_signer *s, const char *label, const unsigned char *data, size_t len
 	size_t n = 0;
 	int rc = -1;
 
+	if (fault_now())
+		return kk_err_set(err, KK_ERR_INTERNAL, "token failed to sign with %s: "
+		    "CKR_TOKEN_NOT_PRESENT (injected)", label);
 	pthread_mutex_lock(&s->lock);
 	if ((pk = signing_key(s, label, err)) != NULL && EVP_PKEY_up_ref(pk) != 1)
 		pk = NULL;
@@ -514,6 +545,13 @@ kk_signer_sign(kk_signer *s, const char *label, const unsigned char *data, size_
 		kk_err_clear(err);
 		ERR_clear_error();
 		rc = sign_with(s, label, data, len, sig, siglen, err);
+	}
+	/* a token that cannot sign now may again later (re-inserted, logged in again):
+	 * transient for the callers, logged and counted for the operator */
+	if (rc != 0) {
+		kk_metric_inc(KK_M_SIGNER_ERRORS);
+		kk_log("error", "signer", "%s", err->detail);
+		err->kind = KK_ERR_UNAVAILABLE;
 	}
 	return rc;
 }

@@ -5,10 +5,12 @@
  */
 #include <limits.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "kakuin/clock.h"
+#include "kakuin/metrics.h"
 #include "kakuin/util.h"
 #include "store_internal.h"
 
@@ -101,11 +103,77 @@ store_unlock(kk_store *st)
 	pthread_mutex_unlock(&st->mu);
 }
 
+/* Test seam (issue #8, kk_store_fault_after): the countdown of store steps, BEGINs and
+ * COMMITs before the injected failure; -1 when off. */
+static atomic_long fault_after = -1;
+static atomic_int fault_code;
+
+void
+kk_store_fault_after(long n, int sqlite_code)
+{
+	atomic_store(&fault_code, sqlite_code);
+	atomic_store(&fault_after, n);
+}
+
+/* The SQLite result code to fail this step with (the seam), or SQLITE_OK. */
+static int
+fault_now(void)
+{
+	long n = atomic_load(&fault_after);
+
+	while (n >= 0 && !atomic_compare_exchange_weak(&fault_after, &n, n - 1))
+		;
+	return n == 0 ? atomic_load(&fault_code) : SQLITE_OK;
+}
+
+/* Transient faults (busy, full, I/O, memory) are KK_ERR_UNAVAILABLE: the request may
+ * succeed later, and an issuance in progress is retried rather than failed. Each is
+ * logged and counted (metrics.h). */
+static int
+transient_err(int rc, const char *msg, kk_err *err, const char *what)
+{
+	const char *why;
+	kk_metric m;
+
+	switch (rc & 0xff) {
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		m = KK_M_STORE_BUSY;
+		why = "the store is busy";
+		break;
+	case SQLITE_FULL:
+		m = KK_M_STORE_FULL;
+		why = "the CA's storage is full";
+		break;
+	case SQLITE_IOERR:
+	case SQLITE_READONLY:
+		m = KK_M_STORE_IOERR;
+		why = "storage I/O error";
+		break;
+	case SQLITE_NOMEM:
+		m = KK_M_STORE_NOMEM;
+		why = "the store is out of memory";
+		break;
+	default:
+		return 0;
+	}
+	kk_metric_inc(m);
+	kk_log("error", "store", "%s: %s (%s)", what, why, msg);
+	kk_err_set(err, KK_ERR_UNAVAILABLE, "%s (temporary, retry later): %s", why, what);
+	return 1;
+}
+
 int
 store_db_err(kk_store *st, int rc, kk_err *err, const char *what)
 {
 	int ext = sqlite3_extended_errcode(st->db);
+	const char *msg = sqlite3_errcode(st->db) == rc ? sqlite3_errmsg(st->db) :
+	    sqlite3_errstr(rc);
 
+	if (transient_err(rc, msg, err, what))
+		return -1;
+	if ((rc & 0xff) == SQLITE_CORRUPT)
+		kk_metric_inc(KK_M_STORE_IOERR);
 	if ((rc & 0xff) == SQLITE_CONSTRAINT) {
 		if (ext == SQLITE_CONSTRAINT_UNIQUE || ext == SQLITE_CONSTRAINT_PRIMARYKEY)
 			return kk_err_set(err, KK_ERR_CONFLICT, "%s: already exists (%s)", what,
@@ -114,7 +182,7 @@ store_db_err(kk_store *st, int rc, kk_err *err, const char *what)
 			return kk_err_set(err, KK_ERR_NOT_FOUND, "%s: refers to a missing row",
 			    what);
 	}
-	return kk_err_set(err, KK_ERR_INTERNAL, "%s: %s", what, sqlite3_errmsg(st->db));
+	return kk_err_set(err, KK_ERR_INTERNAL, "%s: %s", what, msg);
 }
 
 static int
@@ -245,7 +313,11 @@ store_prep(kk_store *st, sqlite3_stmt **out, kk_err *err, const char *sql, const
 int
 store_step(kk_store *st, sqlite3_stmt *s, kk_err *err, const char *what)
 {
-	int rc = sqlite3_step(s);
+	int rc = fault_now();
+
+	if (rc != SQLITE_OK)
+		return store_db_err(st, rc, err, what);
+	rc = sqlite3_step(s);
 
 	if (rc == SQLITE_ROW)
 		return 1;
@@ -385,7 +457,8 @@ store_begin(kk_store *st, kk_err *err)
 	 * this operation does not inherit half of an earlier one. */
 	if (!sqlite3_get_autocommit(st->db))
 		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
-	if ((rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK)
+	if ((rc = fault_now()) != SQLITE_OK ||
+	    (rc = sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) != SQLITE_OK)
 		return store_db_err(st, rc, err, "begin");
 	return 0;
 }
@@ -413,7 +486,8 @@ store_end(kk_store *st, int rc, kk_err *err)
 	int src;
 
 	if (rc == 0) {
-		if ((src = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
+		if ((src = fault_now()) != SQLITE_OK ||
+		    (src = sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL)) != SQLITE_OK)
 			rc = store_db_err(st, src, err, "commit");
 	}
 	if (rc != 0 && !sqlite3_get_autocommit(st->db))

@@ -16,9 +16,11 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
 #include <ldns/ldns.h>
+#include "kakuin/metrics.h"
 #include "kakuin/util.h"
 #include "kakuin/va.h"
 #include "va_internal.h"
@@ -326,6 +328,7 @@ static int
 dns_exchange(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t, ldns_pkt **ansp,
     dns_why *why)
 {
+	char *name = NULL;
 	ldns_resolver *res = NULL;
 	ldns_pkt *q = NULL, *ans = NULL;
 	ldns_status st;
@@ -345,6 +348,10 @@ dns_exchange(const kk_va_cfg *cfg, const ldns_rdf *qname, ldns_rr_type t, ldns_p
 	st = ldns_resolver_send_pkt(&ans, res, q);
 	if (st == LDNS_STATUS_NETWORK_ERR || st == LDNS_STATUS_RES_NO_NS) {
 		snprintf(why->text, sizeof(why->text), "query timed out");
+		kk_metric_inc(KK_M_DNS_TIMEOUTS);
+		if ((name = ldns_rdf2str(qname)) != NULL)
+			kk_log("warning", "va", "DNS query for %s (type %d) timed out", name, (int)t);
+		free(name);
 		goto out;
 	}
 	if (st != LDNS_STATUS_OK || ans == NULL) {

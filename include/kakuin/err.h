@@ -39,6 +39,9 @@ typedef enum kk_errkind {
 	KK_ERR_USER_ACTION_REQUIRED,
 	KK_ERR_INVALID_PROFILE,      /* draft-aaron-acme-profiles: no such profile (400) */
 	KK_ERR_ALREADY_REPLACED,     /* RFC 9773 7.4: another order replaces it (409) */
+	KK_ERR_UNAVAILABLE,          /* a transient fault (store busy or full, I/O error,
+	                              * token unavailable): serverInternal, 503 with
+	                              * Retry-After; the same request may succeed later */
 	KK_ERR_INTERNAL
 } kk_errkind;
 

@@ -36,5 +36,10 @@ int kk_signer_public_key(kk_signer *s, const char *label, EVP_PKEY **pub_out, kk
  * label. Caller frees *sig. Thread-safe (serialised inside). */
 int kk_signer_sign(kk_signer *s, const char *label, const unsigned char *data, size_t len,
     unsigned char **sig, size_t *siglen, kk_err *err);
+/* Test seam (issue #8): after `after` more signing attempts (process-wide), the next
+ * `count` fail as if the token were gone (CKR_TOKEN_NOT_PRESENT); count 0 turns it off.
+ * kk_signer_sign tries twice (the second time with the key looked up afresh), so one
+ * injected failure is absorbed and two make it fail. */
+void kk_signer_fault(long after, long count);
 
 #endif

@@ -38,6 +38,11 @@ int kk_store_schema_version(kk_store *st);
  * authorizations, valid orders have a certificate, every certificate has DER, ...).
  * 0 if consistent; -1 with a description of the first problem. */
 int kk_store_check(kk_store *st, kk_err *err);
+/* Test seam (issue #8): after n more store steps, BEGINs and COMMITs (process-wide), the
+ * next one fails with SQLite result code sqlite_code (SQLITE_FULL, SQLITE_IOERR,
+ * SQLITE_BUSY, ...) without reaching SQLite; n = -1 turns it off. Busy, full, I/O and
+ * memory errors are KK_ERR_UNAVAILABLE (transient), logged and counted. */
+void kk_store_fault_after(long n, int sqlite_code);
 
 /* ---- organizations (subject O/L/ST/OU; C is fixed by policy) ---- */
 typedef struct kk_org {
