@@ -204,21 +204,21 @@ request(OCSP_CERTID **ids, int n, size_t *len)
 static int
 ask(const unsigned char *der, size_t len, OCSP_BASICRESP **bs)
 {
-	kk_signed r;
+	status_answer a;
 	OCSP_RESPONSE *resp;
 	const unsigned char *p;
-	int cacheable = 0, st;
+	int st;
 	kk_err e;
 
-	assert_int_equal(status_ocsp_answer(ra->status, der, len, kk_now(), &r, &cacheable, &e), 0);
-	p = r.der;
-	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)r.der_len));
+	assert_int_equal(status_ocsp_answer(ra->status, der, len, kk_now(), &a, &e), 0);
+	p = a.r.der;
+	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)a.r.der_len));
 	st = OCSP_response_status(resp);
-	assert_int_equal(cacheable, st == OCSP_RESPONSE_STATUS_SUCCESSFUL);
+	assert_int_equal(a.cacheable, st == OCSP_RESPONSE_STATUS_SUCCESSFUL);
 	if (bs != NULL)
 		*bs = st == OCSP_RESPONSE_STATUS_SUCCESSFUL ? OCSP_response_get1_basic(resp) : NULL;
 	OCSP_RESPONSE_free(resp);
-	kk_signed_clear(&r);
+	status_answer_clear(&a);
 	return st;
 }
 
