@@ -30,7 +30,7 @@ struct kk_status {
 	char ocsp_queue[256][41];
 	size_t ocsp_nqueue;
 	int ocsp_scan_due;      /* walk the certificates for missing responses again */
-	time_t ocsp_scanned;    /* last periodic round (stale responses, CRL behind) */
+	time_t ocsp_scanned;    /* last periodic round (CLOCK_MONOTONIC seconds), 0 none */
 	time_t crl_next;        /* when the next scheduled CRL is due */
 	int64_t crl_count;      /* revoked, unexpired certificates on the last CRL; -1 unknown */
 	/* publisher thread only: the walk for certificates without a response (at start
