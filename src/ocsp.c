@@ -392,23 +392,28 @@ cache_get(kk_status *s, const char *serial, time_t now, status_answer *out, uint
 }
 
 /* Keeps a copy of a (with its headers) as serial's response, in place of whatever its
- * slot holds: only when the slot's generation is still gen (nothing signed or dropped
- * there since a was read), or always when gen is NULL (a was just signed) and the slot
- * holds serial already (the refresh of a million responses must not evict the
- * responses asked for). */
+ * slot holds. Read from the store (!fresh): only when the slot's generation is still
+ * *gen (nothing signed or dropped there since a was read). Just signed (fresh): the
+ * generation moves on, and a is kept when the slot holds serial already (the refresh
+ * of a million responses must not evict those asked for), or when gen is given and
+ * nothing else happened to the slot since it was read. */
 static void
-cache_keep(kk_status *s, const char *serial, const status_answer *a, const uint64_t *gen)
+cache_keep(kk_status *s, const char *serial, const status_answer *a, int fresh,
+    const uint64_t *gen)
 {
 	struct slot *sl = slot_of(s, serial);
 	unsigned char *der;
+	int keep;
 
 	if ((der = kk_malloc(a->r.der_len)) == NULL)
 		return;
 	memcpy(der, a->r.der, a->r.der_len);
 	pthread_rwlock_wrlock(&s->cache->lk);
-	if (gen == NULL)
+	if (fresh)
 		sl->gen++;
-	if (gen != NULL ? sl->gen != *gen : strcmp(sl->serial, serial) != 0) {
+	keep = fresh ? strcmp(sl->serial, serial) == 0 || (gen != NULL && sl->gen == *gen + 1) :
+	    sl->gen == *gen;
+	if (!keep) {
 		pthread_rwlock_unlock(&s->cache->lk);
 		free(der);
 		return;
@@ -500,44 +505,72 @@ status_ocsp_fini(kk_status *s)
 
 /* ---- signing and answering ---- */
 
-/* Holds sign_mu from reading the certificate's status to keeping the response, so a
- * revocation's re-signature (kk_status_changed) cannot be overtaken by one that read
- * the status before it. */
-int
-status_ocsp_presign(kk_status *s, const char *serial, time_t now, kk_signed *out,
+/* The generation of serial's slot now. */
+static uint64_t
+cache_gen(kk_status *s, const char *serial)
+{
+	struct slot *sl = slot_of(s, serial);
+	uint64_t gen;
+
+	pthread_rwlock_rdlock(&s->cache->lk);
+	gen = sl->gen;
+	pthread_rwlock_unlock(&s->cache->lk);
+	return gen;
+}
+
+/* status_ocsp_presign, the answer into *a; keep: into memory even when not there yet
+ * (asked for). Holds sign_mu from reading the certificate's status to keeping the
+ * response, so a revocation's re-signature (kk_status_changed) cannot be overtaken by
+ * one that read the status before it. */
+static int
+presign(kk_status *s, const char *serial, time_t now, int keep, status_answer *a,
     kk_err *err)
 {
 	OCSP_CERTID *id = NULL;
 	ASN1_INTEGER *sn = NULL;
 	BIGNUM *bn = NULL;
-	status_answer a;
+	uint64_t gen;
 	int rc = -1;
 
-	memset(&a, 0, sizeof(a));
+	memset(a, 0, sizeof(*a));
 	pthread_mutex_lock(&s->sign_mu);
+	gen = cache_gen(s, serial);
 	if (BN_hex2bn(&bn, serial) != (int)strlen(serial) ||
 	    (sn = BN_to_ASN1_INTEGER(bn, NULL)) == NULL ||
 	    (id = our_certid(s, EVP_sha1(), sn)) == NULL) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot make the CertID of %s", serial);
 		goto out;
 	}
-	if (sign_ids(s, &id, 1, now, &a.r, err) != 0 ||
-	    kk_store_ocsp_put(s->st, serial, &a.r, err) != 0)
+	if (sign_ids(s, &id, 1, now, &a->r, err) != 0 ||
+	    kk_store_ocsp_put(s->st, serial, &a->r, err) != 0)
 		goto out;
-	answer_headers(&a);
-	cache_keep(s, serial, &a, NULL);
-	if (out != NULL) {
-		*out = a.r;
-		memset(&a.r, 0, sizeof(a.r));
-	}
+	answer_headers(a);
+	cache_keep(s, serial, a, 1, keep ? &gen : NULL);
 	rc = 0;
 out:
 	pthread_mutex_unlock(&s->sign_mu);
-	status_answer_clear(&a);
+	if (rc != 0)
+		status_answer_clear(a);
 	OCSP_CERTID_free(id);
 	ASN1_INTEGER_free(sn);
 	BN_free(bn);
 	return rc;
+}
+
+int
+status_ocsp_presign(kk_status *s, const char *serial, time_t now, kk_signed *out,
+    kk_err *err)
+{
+	status_answer a;
+
+	if (presign(s, serial, now, 0, &a, err) != 0)
+		return -1;
+	if (out != NULL) {
+		*out = a.r;
+		memset(&a.r, 0, sizeof(a.r));
+	}
+	status_answer_clear(&a);
+	return 0;
 }
 
 /* 1 if h is the hash want of length len. */
@@ -610,7 +643,27 @@ presigned(kk_status *s, const char *serial, time_t now, status_answer *out)
 		return 0;
 	}
 	answer_headers(out);
-	cache_keep(s, serial, out, &gen);
+	cache_keep(s, serial, out, 0, &gen);
+	return 1;
+}
+
+/* A certificate of ours, unexpired, without a usable pre-signed response (not reached
+ * by the publisher yet, or revoked by another process): its response pre-signed now,
+ * into out (1), so the next request finds it. 0 for any other serial. */
+static int
+on_demand(kk_status *s, const char *serial, time_t now, status_answer *out)
+{
+	kk_certrev cs;
+	kk_err e;
+
+	if (kk_store_cert_revstate(s->st, serial, &cs, &e) != 0 || cs.not_after < now ||
+	    (strcmp(cs.status, "issued") != 0 && strcmp(cs.status, "revoked") != 0 &&
+	    strcmp(cs.status, "precert") != 0))
+		return 0;
+	if (presign(s, serial, now, 1, out, &e) != 0) {
+		kk_log("error", "ocsp", "cannot pre-sign %s: %s", serial, e.detail);
+		return 0;
+	}
 	return 1;
 }
 
@@ -640,7 +693,7 @@ status_ocsp_answer(kk_status *s, const unsigned char *der, size_t len, time_t no
 	}
 	/* the RFC 5019 profile: one SHA-1 CertID, answered pre-signed */
 	if (n == 1 && sha1 && certid_serial(ids[0], serial) == 0 && serial[0] != '\0' &&
-	    presigned(s, serial, now, out)) {
+	    (presigned(s, serial, now, out) || on_demand(s, serial, now, out))) {
 		rc = 0;
 		goto out;
 	}

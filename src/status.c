@@ -192,7 +192,9 @@ publisher_main(void *arg)
 		}
 		s->ocsp_scan_due = 0;
 		pthread_mutex_unlock(&s->mu);
-		if (due || (tick && crl_behind(s)))
+		/* a revocation by another process: looked for at every wake as before, but
+		 * only on the tick while rounds follow each other at once */
+		if (due || ((tick || !more) && crl_behind(s)))
 			publish_crl(s);
 		if (tick || more) {
 			more = refresh_ocsp(s);

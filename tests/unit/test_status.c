@@ -454,8 +454,8 @@ ask_one(X509 *x, status_answer *a, int *status)
 
 /* A pre-signed response is answered from memory with its RFC 5019 6.2 headers made
  * once; a revocation by another process never gets the stored "good" once the
- * response is no longer in memory, and replaces the one in memory within a publisher
- * round. */
+ * response is no longer in memory (a response is pre-signed on demand instead), and
+ * replaces the one in memory within a publisher round. */
 static void
 test_ocsp_memory(void **state)
 {
@@ -503,7 +503,15 @@ test_ocsp_memory(void **state)
 	status_ocsp_forget(ra->status, sn);
 	ask_one(x, &a, &status);
 	assert_int_equal(status, V_OCSP_CERTSTATUS_REVOKED);
+	/* signed on demand and stored as the pre-signed response in place of the good one */
+	assert_int_equal(kk_store_ocsp_get(kk_ra_store(ra), sn, &stored, &e), 0);
+	assert_int_equal(stored.der_len, a.r.der_len);
+	assert_memory_equal(stored.der, a.r.der, a.r.der_len);
+	kk_signed_clear(&stored);
+	ask_one(x, &b, &status);
+	assert_memory_equal(b.r.der, a.r.der, a.r.der_len);
 	status_answer_clear(&a);
+	status_answer_clear(&b);
 	/* another certificate's "good" in memory: replaced within a publisher round
 	 * (WAKE_MAX), which re-signs responses older than a revocation */
 	X509_free(x);
