@@ -30,8 +30,8 @@ done
 "$BENCH_BUILD/kakuin-bench-populate" --data-dir "$D" --count "$STORE_CERTS" \
     --cert-out "$W/leaf.pem" >"$W/populate.log" 2>&1 || die "populate: $(cat "$W/populate.log")"
 start_kakuin "$D"
-# the publisher pre-signs 200 responses per round: wait until every one is done, so
-# nothing re-signs in the background while wrk runs
+# the publisher pre-signs the missing responses at start (a walk over the store, 200 at
+# a time): wait until every one is done, so nothing signs in the background while wrk runs
 for i in $(seq 600); do
 	left=$(sqlite3 "$D/kakuin.db" "SELECT count(*) FROM certificates c LEFT JOIN
 	    ocsp_responses o ON o.serial = c.serial WHERE o.serial IS NULL")

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/pem.h>
-#include <openssl/sha.h>
 #include "kakuin/clock.h"
 #include "kakuin/util.h"
 #include "kakuin/store_revoke.h"
@@ -91,32 +90,60 @@ crl_behind(kk_status *s)
 	return behind;
 }
 
-/* Re-signs responses past half their validity (RFC 5019 6). */
-static void
+/* Re-signs responses past half their validity (RFC 5019 6) or older than a revocation,
+ * REFRESH_BATCH at most. 1 when there may be more (a full batch, all signed). */
+static int
 refresh_ocsp(kk_status *s)
+{
+	char (*serials)[41] = NULL;
+	size_t n = 0, i, failed = 0;
+	time_t now = kk_now();
+	kk_err e;
+
+	if (kk_store_ocsp_stale(s->st, now, REFRESH_BATCH, &serials, &n, &e) != 0) {
+		kk_log("error", "ocsp", "cannot list stale responses: %s", e.detail);
+		return 0;
+	}
+	for (i = 0; i < n; i++)
+		if (status_ocsp_presign(s, serials[i], now, NULL, &e) != 0) {
+			kk_log("error", "ocsp", "cannot re-sign %s: %s", serials[i], e.detail);
+			failed++;
+		}
+	free(serials);
+	return n == REFRESH_BATCH && failed == 0;
+}
+
+/* One step of the walk for certificates without a response (issued while the server
+ * was down, or past a full queue): signs what a chunk of the table lacks. 1 while the
+ * walk goes on. */
+static int
+walk_missing(kk_status *s)
 {
 	char (*serials)[41] = NULL;
 	size_t n = 0, i;
 	time_t now = kk_now();
 	kk_err e;
 
-	if (kk_store_ocsp_stale(s->st, now, REFRESH_BATCH, &serials, &n, &e) != 0) {
-		kk_log("error", "ocsp", "cannot list stale responses: %s", e.detail);
-		return;
+	if (kk_store_ocsp_missing(s->st, now, s->ocsp_cursor, REFRESH_BATCH, &serials, &n,
+	    &e) != 0) {
+		kk_log("error", "ocsp", "cannot list missing responses: %s", e.detail);
+		return 0;
 	}
 	for (i = 0; i < n; i++)
 		if (status_ocsp_presign(s, serials[i], now, NULL, &e) != 0)
-			kk_log("error", "ocsp", "cannot re-sign %s: %s", serials[i], e.detail);
+			kk_log("error", "ocsp", "cannot pre-sign %s: %s", serials[i], e.detail);
 	free(serials);
+	return s->ocsp_cursor[0] != '\0';
 }
 
 /* Pre-signs the responses of the serials kk_status_changed queued (called with mu
- * held; drops it while signing). */
+ * held; drops it while signing). A failure leaves the serial to a new walk. */
 static void
 presign_queued(kk_status *s)
 {
 	char (*q)[41] = NULL;
 	size_t n = s->ocsp_nqueue, i;
+	int failed = 0;
 	kk_err e;
 
 	if (n == 0)
@@ -130,38 +157,54 @@ presign_queued(kk_status *s)
 	s->ocsp_nqueue = 0;
 	pthread_mutex_unlock(&s->mu);
 	for (i = 0; i < n; i++)
-		if (status_ocsp_presign(s, q[i], kk_now(), NULL, &e) != 0)
+		if (status_ocsp_presign(s, q[i], kk_now(), NULL, &e) != 0) {
 			kk_log("error", "ocsp", "cannot pre-sign %s: %s", q[i], e.detail);
+			failed = 1;
+		}
 	free(q);
 	pthread_mutex_lock(&s->mu);
+	if (failed)
+		s->ocsp_scan_due = 1;
 }
 
+/* Each round: the queued serials, then on the WAKE_MAX tick the CRL and the stale
+ * responses, then a step of the walk for missing ones. Every store access is a short
+ * query or one row's write, so requests never wait long for the store; while there is
+ * more to sign (a full batch, a walk under way) the next round starts at once. */
 static void *
 publisher_main(void *arg)
 {
 	kk_status *s = arg;
-	struct timespec until;
+	struct timespec until, mono;
 	time_t wait;
-	int due, scan;
+	int due, tick, more = 0;
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
 		presign_queued(s);
 		due = s->crl_due || kk_now() >= s->crl_next;
-		/* the scan for stale responses reads every certificate: on its schedule only,
-		 * not at every issuance */
-		scan = s->ocsp_scan_due || kk_now() - s->ocsp_scanned >= WAKE_MAX ||
-		    kk_now() < s->ocsp_scanned;
+		/* in real time: kk_now() may be a test's pinned clock */
+		clock_gettime(CLOCK_MONOTONIC, &mono);
+		tick = s->ocsp_scanned == 0 || mono.tv_sec - s->ocsp_scanned >= WAKE_MAX;
+		if (s->ocsp_scan_due) {
+			s->ocsp_walking = 1;
+			s->ocsp_cursor[0] = '\0';
+		}
 		s->ocsp_scan_due = 0;
 		pthread_mutex_unlock(&s->mu);
-		if (due || crl_behind(s))
+		/* a revocation by another process: looked for at every wake as before, but
+		 * only on the tick while rounds follow each other at once */
+		if (due || ((tick || !more) && crl_behind(s)))
 			publish_crl(s);
-		if (scan) {
-			refresh_ocsp(s);
-			s->ocsp_scanned = kk_now();
+		if (tick || more) {
+			more = refresh_ocsp(s);
+			if (tick)
+				s->ocsp_scanned = mono.tv_sec > 0 ? mono.tv_sec : 1;
 		}
+		if (s->ocsp_walking)
+			more |= s->ocsp_walking = walk_missing(s);
 		pthread_mutex_lock(&s->mu);
-		if (s->stopping || s->crl_due || s->ocsp_nqueue > 0 || s->ocsp_scan_due)
+		if (s->stopping || s->crl_due || s->ocsp_nqueue > 0 || s->ocsp_scan_due || more)
 			continue;
 		/* kk_now() may be a test's pinned clock: wait in real time, never long */
 		wait = s->crl_next - kk_now();
@@ -193,8 +236,11 @@ kk_status_open(kk_status **out, kk_store *st, kk_ca *ca, const kk_policy *pol,
 	s->pol = pol;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
-	if ((s->responder = load_responder(paths->ocsp_pem, err)) == NULL)
+	if ((s->responder = load_responder(paths->ocsp_pem, err)) == NULL ||
+	    status_ocsp_init(s, err) != 0)
 		goto fail;
+	/* responses missing from the store are found by a walk at start */
+	s->ocsp_walking = 1;
 	/* a current CRL before anyone asks: the latest unless a new one is due (how many
 	 * entries a kept CRL has is not known: -1 makes the publisher check it at once) */
 	s->crl_count = -1;
@@ -231,6 +277,7 @@ kk_status_close(kk_status *s)
 	pthread_mutex_unlock(&s->mu);
 	if (s->started)
 		pthread_join(s->thread, NULL);
+	status_ocsp_fini(s);
 	X509_free(s->responder);
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
@@ -249,6 +296,8 @@ kk_status_changed(kk_status *s, const char *serial, kk_err *err)
 		s->crl_due = 1;
 		pthread_cond_broadcast(&s->cv);
 		pthread_mutex_unlock(&s->mu);
+		/* nothing in memory says good from here on (status_ocsp_forget) */
+		status_ocsp_forget(s, serial);
 		return status_ocsp_presign(s, serial, kk_now(), NULL, err);
 	}
 	pthread_mutex_lock(&s->mu);
@@ -264,21 +313,6 @@ kk_status_changed(kk_status *s, const char *serial, kk_err *err)
 
 /* ---- HTTP ---- */
 
-/* An IMF-fixdate (RFC 9110 5.6.7). Caller frees. */
-static char *
-http_date(time_t t)
-{
-	static const char *const wd[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
-	    "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
-
-	if (gmtime_r(&t, &tm) == NULL)
-		return NULL;
-	return kk_printf("%s, %02d %s %04d %02d:%02d:%02d GMT", wd[tm.tm_wday], tm.tm_mday,
-	    mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 /* resp = status with a short text body. */
 static void
 text(kk_http_resp *resp, int status, const char *msg)
@@ -289,29 +323,23 @@ text(kk_http_resp *resp, int status, const char *msg)
 		resp->body_len = strlen(msg);
 }
 
-/* resp = der (taken over) with RFC 5019 6.2 caching headers when cacheable: max-age
- * until nextUpdate, ETag (SHA-256 of the body), Last-Modified (thisUpdate), Expires. */
+/* resp = der (taken over) of type. */
 static void
-der_body(kk_http_resp *resp, const char *type, kk_signed *d, int cacheable, time_t now)
+der_body(kk_http_resp *resp, const char *type, kk_signed *d)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	char hex[2 * SHA256_DIGEST_LENGTH + 1];
-	long age = (long)(d->next_update - now);
-
 	resp->status = 200;
 	resp->content_type = type;
 	resp->body = (char *)d->der;
 	resp->body_len = d->der_len;
 	d->der = NULL;
-	if (!cacheable || age <= 0)
-		return;
-	SHA256((const unsigned char *)resp->body, resp->body_len, md);
-	kk_hex(md, sizeof(md), hex);
-	kk_wfe_header(resp, "Cache-Control", kk_printf("max-age=%ld, public, no-transform, "
-	    "must-revalidate", age));
-	kk_wfe_header(resp, "ETag", kk_printf("\"%s\"", hex));
-	kk_wfe_header(resp, "Last-Modified", http_date(d->this_update));
-	kk_wfe_header(resp, "Expires", http_date(d->next_update));
+}
+
+/* Adds a header with a copy of value, when there is one. */
+static void
+header(kk_http_resp *resp, const char *name, const char *value)
+{
+	if (value[0] != '\0')
+		kk_wfe_header(resp, name, kk_strdup(value));
 }
 
 /* The base64 request of GET /ocsp/{url-encoding of base-64 encoding of the DER} (RFC
@@ -347,21 +375,31 @@ get_request(const char *enc, unsigned char **der, size_t *len)
 	return rc;
 }
 
+/* An OCSP answer; a GET's successful one with the RFC 5019 6.2 caching headers kept with
+ * it: max-age until nextUpdate, ETag, Last-Modified (thisUpdate), Expires. */
 static void
 ocsp(kk_status *s, const unsigned char *der, size_t len, int is_get, kk_http_resp *resp)
 {
-	kk_signed r;
-	int cacheable = 0;
+	status_answer a;
 	time_t now = kk_now();
+	char cc[96];
 	kk_err e;
 
-	if (status_ocsp_answer(s, der, len, now, &r, &cacheable, &e) != 0) {
+	if (status_ocsp_answer(s, der, len, now, &a, &e) != 0) {
 		kk_log("error", "ocsp", "%s", e.detail);
 		text(resp, 500, "internal error\n");
 		return;
 	}
-	der_body(resp, "application/ocsp-response", &r, is_get && cacheable, now);
-	kk_signed_clear(&r);
+	der_body(resp, "application/ocsp-response", &a.r);
+	if (is_get && a.cacheable && a.r.next_update > now) {
+		snprintf(cc, sizeof(cc), "max-age=%lld, public, no-transform, must-revalidate",
+		    (long long)(a.r.next_update - now));
+		header(resp, "Cache-Control", cc);
+		header(resp, "ETag", a.etag);
+		header(resp, "Last-Modified", a.last_modified);
+		header(resp, "Expires", a.expires);
+	}
+	status_answer_clear(&a);
 }
 
 void
@@ -371,6 +409,7 @@ kk_status_http(void *ctx, const kk_http_req *req, kk_http_resp *resp)
 	unsigned char *der = NULL;
 	size_t len = 0;
 	kk_signed c;
+	char date[32];
 	kk_err e;
 
 	memset(&c, 0, sizeof(c));
@@ -380,8 +419,9 @@ kk_status_http(void *ctx, const kk_http_req *req, kk_http_resp *resp)
 			text(resp, 503, "no CRL yet\n");
 			return;
 		}
-		der_body(resp, "application/pkix-crl", &c, 0, kk_now());
-		kk_wfe_header(resp, "Last-Modified", http_date(c.this_update));
+		der_body(resp, "application/pkix-crl", &c);
+		status_http_date(c.this_update, date);
+		header(resp, "Last-Modified", date);
 		kk_signed_clear(&c);
 	} else if (strcmp(req->method, "GET") == 0 && strncmp(req->path, "/ocsp/", 6) == 0) {
 		/* undecodable base64 is a malformed request too: an empty DER */

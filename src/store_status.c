@@ -131,27 +131,139 @@ store_serial_row(sqlite3_stmt *s, void *p)
 	store_col_copy(s, 0, p, 41);
 }
 
+/* A response signed before a revocation is at least as old as the revocation, so
+ * once the revocation is older than half the response's validity the response is in
+ * the refresh range anyway; BR 4.9.10 caps the validity at 10 days. Revocations of the
+ * last 5 days are searched by themselves, about a microsecond each. */
+#define REVOKED_WINDOW (5 * 86400)
+
+/* Reads the rows of s (serial, 1 if the certificate still needs a response) into
+ * serials (at most max) and the others into prune. */
+static int
+read_due(kk_store *st, sqlite3_stmt *s, size_t max, char (*serials)[41], size_t *n,
+    char (*prune)[41], size_t *np, kk_err *err)
+{
+	int rc;
+
+	while (*n < max && (rc = store_step(st, s, err, "stale OCSP responses")) == 1) {
+		if (sqlite3_column_int(s, 1))
+			store_col_copy(s, 0, serials[(*n)++], 41);
+		else
+			store_col_copy(s, 0, prune[(*np)++], 41);
+	}
+	store_finish(st, s);
+	return rc < 0 ? -1 : 0;
+}
+
+/* Two index ranges, no scan of certificates (docs/performance.md "Scale"): responses
+ * past their refresh time (ocsp_responses_refresh, oldest first), and responses older
+ * than a recent revocation (certificates_revoked_at). Responses of expired certificates
+ * are deleted on the way: nothing re-signs them, and they would stay at the head of the
+ * refresh range. One short transaction. */
 int
 kk_store_ocsp_stale(kk_store *st, time_t now, size_t max, char (**serials)[41], size_t *n,
     kk_err *err)
 {
 	sqlite3_stmt *s = NULL;
+	char (*out)[41] = NULL, (*prune)[41] = NULL;
+	size_t nout = 0, np = 0, i;
+	int rc = -1;
+
+	*serials = NULL;
+	*n = 0;
+	if (max == 0)
+		return 0;
+	if ((out = kk_calloc(max, sizeof(*out))) == NULL ||
+	    (prune = kk_calloc(max, sizeof(*prune))) == NULL) {
+		free(out);
+		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+	}
+	store_lock(st);
+	if (store_begin(st, err) != 0)
+		goto out;
+	/* without statistics the planner would walk every revoked certificate
+	 * (certificates_revoked) */
+	rc = store_prep(st, &s, err, "SELECT c.serial, c.not_after >= ?1 AND (c.status IN "
+	    "('issued', 'revoked') OR c.precert_der IS NOT NULL) FROM certificates c INDEXED "
+	    "BY certificates_revoked_at JOIN ocsp_responses o ON o.serial = c.serial WHERE "
+	    "c.status = 'revoked' AND c.revoked_at >= ?1 - ?3 AND o.this_update <= "
+	    "c.revoked_at LIMIT ?2", "TII", now, (int64_t)max, (int64_t)REVOKED_WINDOW);
+	if (rc == 0)
+		rc = read_due(st, s, max, out, &nout, prune, &np, err);
+	if (rc == 0 && nout + np < max &&
+	    (rc = store_prep(st, &s, err, "SELECT o.serial, c.not_after >= ?1 AND (c.status "
+	    "IN ('issued', 'revoked') OR c.precert_der IS NOT NULL) FROM ocsp_responses o "
+	    "INDEXED BY ocsp_responses_refresh JOIN certificates c ON c.serial = o.serial "
+	    "WHERE o.refresh_at <= ?1 AND NOT (c.status = 'revoked' AND "
+	    "coalesce(c.revoked_at, 0) >= ?1 - ?3 AND o.this_update <= c.revoked_at) "
+	    "ORDER BY o.refresh_at LIMIT ?2", "TII", now, (int64_t)(max - nout - np),
+	    (int64_t)REVOKED_WINDOW)) == 0)
+		rc = read_due(st, s, max, out, &nout, prune, &np, err);
+	for (i = 0; rc == 0 && i < np; i++)
+		rc = store_run(st, NULL, err, "DELETE FROM ocsp_responses WHERE serial = ?", "s",
+		    prune[i]);
+	rc = store_end(st, rc, err);
+out:
+	store_unlock(st);
+	free(prune);
+	if (rc != 0 || nout == 0) {
+		free(out);
+		return rc;
+	}
+	*serials = out;
+	*n = nout;
+	return 0;
+}
+
+/* certificates rows examined per call: a few milliseconds under the lock */
+#define MISSING_CHUNK 4096
+
+/* Walks certificates in serial order from *cursor (the primary key's index), a chunk
+ * at a time. */
+int
+kk_store_ocsp_missing(kk_store *st, time_t now, char cursor[41], size_t max,
+    char (**serials)[41], size_t *n, kk_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	char (*out)[41] = NULL;
+	size_t seen = 0;
 	int rc;
 
 	*serials = NULL;
 	*n = 0;
+	if (max == 0)
+		return 0;
+	if ((out = kk_calloc(max, sizeof(*out))) == NULL)
+		return kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
 	store_lock(st);
-	if ((rc = store_prep(st, &s, err, "SELECT c.serial FROM certificates c LEFT JOIN "
-	    "ocsp_responses o ON o.serial = c.serial WHERE (c.status IN ('issued', 'revoked') OR "
-	    "c.precert_der IS NOT NULL) "
-	    "AND c.not_after >= ?1 AND (o.serial IS NULL OR "
-	    "o.this_update + (o.next_update - o.this_update) / 2 <= ?1 OR "
-	    "(c.status = 'revoked' AND o.this_update <= c.revoked_at)) "
-	    "ORDER BY o.next_update LIMIT ?2", "TI", now, (int64_t)max)) == 0)
-		rc = store_read_rows(st, s, sizeof(**serials), store_serial_row,
-		    (void **)serials, n, err);
+	rc = store_prep(st, &s, err, "SELECT c.serial, c.not_after >= ?1 AND (c.status IN "
+	    "('issued', 'revoked') OR c.precert_der IS NOT NULL) AND NOT EXISTS (SELECT 1 "
+	    "FROM ocsp_responses o WHERE o.serial = c.serial) FROM certificates c WHERE "
+	    "c.serial > ?2 ORDER BY c.serial LIMIT ?3", "TsI", now, cursor,
+	    (int64_t)MISSING_CHUNK);
+	while (rc == 0 && *n < max &&
+	    (rc = store_step(st, s, err, "missing OCSP responses")) == 1) {
+		rc = 0;
+		seen++;
+		store_col_copy(s, 0, cursor, 41);
+		if (sqlite3_column_int(s, 1))
+			memcpy(out[(*n)++], cursor, 41);
+	}
+	store_finish(st, s);
 	store_unlock(st);
-	return rc;
+	if (rc < 0) {
+		free(out);
+		*n = 0;
+		return -1;
+	}
+	/* the end of the table: the walk is over */
+	if (*n < max && seen < MISSING_CHUNK)
+		cursor[0] = '\0';
+	if (*n == 0)
+		free(out);
+	else
+		*serials = out;
+	return 0;
 }
 
 /* Revocations made by another process (`kakuin revoke do`) change this count. */

@@ -47,10 +47,19 @@ int kk_store_ocsp_get(kk_store *st, const char *serial, kk_signed *out, kk_err *
 int kk_store_ocsp_put(kk_store *st, const char *serial, const kk_signed *resp, kk_err *err);
 /* How many revoked certificates are unexpired at now (the entries a CRL at now has). */
 int kk_store_revoked_count(kk_store *st, time_t now, int64_t *n, kk_err *err);
-/* Serials of issued or revoked certificates (or signed precertificates) not yet expired
- * at now whose cached response is missing or past half its validity (RFC 5019 6, BR
- * 4.9.10), at most max of them. Caller frees *serials (NULL when *n == 0). */
+/* Serials whose cached OCSP response must be re-signed at now: past half its validity
+ * (RFC 5019 6, BR 4.9.10), or signed no later than its certificate's revocation (made by
+ * another process), at most max of them, revocations first. Responses of certificates
+ * expired at now are deleted instead. Certificates without any response are not listed:
+ * see kk_store_ocsp_missing. Caller frees *serials (NULL when *n == 0). */
 int kk_store_ocsp_stale(kk_store *st, time_t now, size_t max, char (**serials)[41], size_t *n,
     kk_err *err);
+/* One step of a walk over the certificates in serial order for issued or revoked
+ * certificates (or signed precertificates) not yet expired at now that have no cached
+ * response: those after cursor ("" to begin), at most max, from a bounded chunk of rows.
+ * cursor advances to the last row read, and becomes "" when the walk is complete.
+ * Caller frees *serials (NULL when *n == 0). */
+int kk_store_ocsp_missing(kk_store *st, time_t now, char cursor[41], size_t max,
+    char (**serials)[41], size_t *n, kk_err *err);
 
 #endif

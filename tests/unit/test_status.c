@@ -4,11 +4,13 @@
  * no), CRL numbers, signatures checked with the issuing key; OCSP good / revoked /
  * unknown for SHA-1 and SHA-256 CertIDs, malformedRequest, unauthorized; the HTTP
  * handler; the responder certificate (CP table 7.1-2). Revocation is written straight
- * into the database (the revocation module comes separately).
+ * into the database (the revocation module comes separately). The responses kept in
+ * memory never outlive a revocation; the store's work lists for the publisher.
  */
 #include "ra_fixture.h"
 #include "kk_test_sql.h"
 #include <openssl/ocsp.h>
+#include <openssl/sha.h>
 #include "../../src/status_internal.h"
 #include "wfe.h"
 
@@ -204,21 +206,21 @@ request(OCSP_CERTID **ids, int n, size_t *len)
 static int
 ask(const unsigned char *der, size_t len, OCSP_BASICRESP **bs)
 {
-	kk_signed r;
+	status_answer a;
 	OCSP_RESPONSE *resp;
 	const unsigned char *p;
-	int cacheable = 0, st;
+	int st;
 	kk_err e;
 
-	assert_int_equal(status_ocsp_answer(ra->status, der, len, kk_now(), &r, &cacheable, &e), 0);
-	p = r.der;
-	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)r.der_len));
+	assert_int_equal(status_ocsp_answer(ra->status, der, len, kk_now(), &a, &e), 0);
+	p = a.r.der;
+	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)a.r.der_len));
 	st = OCSP_response_status(resp);
-	assert_int_equal(cacheable, st == OCSP_RESPONSE_STATUS_SUCCESSFUL);
+	assert_int_equal(a.cacheable, st == OCSP_RESPONSE_STATUS_SUCCESSFUL);
 	if (bs != NULL)
 		*bs = st == OCSP_RESPONSE_STATUS_SUCCESSFUL ? OCSP_response_get1_basic(resp) : NULL;
 	OCSP_RESPONSE_free(resp);
-	kk_signed_clear(&r);
+	status_answer_clear(&a);
 	return st;
 }
 
@@ -421,13 +423,221 @@ test_http(void **state)
 	free(der);
 }
 
+/* The status of a lone SHA-1 request for x (RFC 5019) into *status; the answer in *a
+ * (caller clears). */
+static void
+ask_one(X509 *x, status_answer *a, int *status)
+{
+	OCSP_CERTID *id = OCSP_cert_to_id(EVP_sha1(), x, issuing());
+	OCSP_CERTID *q = OCSP_CERTID_dup(id);
+	OCSP_RESPONSE *resp;
+	OCSP_BASICRESP *bs;
+	const unsigned char *p;
+	unsigned char *der;
+	size_t len;
+	int reason;
+	ASN1_GENERALIZEDTIME *rev, *tu, *nu;
+	kk_err e;
+
+	der = request(&q, 1, &len);
+	assert_int_equal(status_ocsp_answer(ra->status, der, len, kk_now(), a, &e), 0);
+	p = a->r.der;
+	assert_non_null(resp = d2i_OCSP_RESPONSE(NULL, &p, (long)a->r.der_len));
+	assert_non_null(bs = OCSP_response_get1_basic(resp));
+	verify(bs);
+	assert_int_equal(OCSP_resp_find_status(bs, id, status, &reason, &rev, &tu, &nu), 1);
+	OCSP_BASICRESP_free(bs);
+	OCSP_RESPONSE_free(resp);
+	OCSP_CERTID_free(id);
+	free(der);
+}
+
+/* A pre-signed response is answered from memory with its RFC 5019 6.2 headers made
+ * once; a revocation by another process never gets the stored "good" once the
+ * response is no longer in memory (a response is pre-signed on demand instead), and
+ * replaces the one in memory within a publisher round. */
+static void
+test_ocsp_memory(void **state)
+{
+	char sn[41], q[300], hex[2 * SHA256_DIGEST_LENGTH + 1], date[32];
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	X509 *x = NULL;
+	status_answer a, b;
+	kk_signed stored;
+	int status, tries;
+	kk_err e;
+
+	(void)state;
+	issue("memory.example.jp", sn, &x);
+	for (tries = 0; kk_store_ocsp_get(kk_ra_store(ra), sn, &stored, &e) != 0; tries++) {
+		assert_true(tries < 200);
+		usleep(25000);
+	}
+	ask_one(x, &a, &status);
+	assert_int_equal(status, V_OCSP_CERTSTATUS_GOOD);
+	assert_int_equal(a.cacheable, 1);
+	/* the stored response, its ETag the SHA-256 of those bytes, dates from it */
+	assert_int_equal(a.r.der_len, stored.der_len);
+	assert_memory_equal(a.r.der, stored.der, stored.der_len);
+	SHA256(a.r.der, a.r.der_len, md);
+	kk_hex(md, sizeof(md), hex);
+	assert_int_equal(strlen(a.etag), 66);
+	assert_memory_equal(a.etag + 1, hex, 64);
+	status_http_date(stored.this_update, date);
+	assert_string_equal(a.last_modified, date);
+	status_http_date(stored.next_update, date);
+	assert_string_equal(a.expires, date);
+	status_http_date(0, date);
+	assert_string_equal(date, "Thu, 01 Jan 1970 00:00:00 GMT");
+	ask_one(x, &b, &status);
+	assert_string_equal(a.etag, b.etag);
+	assert_memory_equal(a.r.der, b.r.der, a.r.der_len);
+	status_answer_clear(&a);
+	status_answer_clear(&b);
+	kk_signed_clear(&stored);
+
+	/* revoked by another process: the stored response says good, and is not used */
+	snprintf(q, sizeof(q), "UPDATE certificates SET status = 'revoked', revoked_at = %lld, "
+	    "revoked_reason = 1 WHERE serial = '%s'", (long long)kk_now(), sn);
+	sql(q);
+	status_ocsp_forget(ra->status, sn);
+	ask_one(x, &a, &status);
+	assert_int_equal(status, V_OCSP_CERTSTATUS_REVOKED);
+	/* signed on demand and stored as the pre-signed response in place of the good one */
+	assert_int_equal(kk_store_ocsp_get(kk_ra_store(ra), sn, &stored, &e), 0);
+	assert_int_equal(stored.der_len, a.r.der_len);
+	assert_memory_equal(stored.der, a.r.der, a.r.der_len);
+	kk_signed_clear(&stored);
+	ask_one(x, &b, &status);
+	assert_memory_equal(b.r.der, a.r.der, a.r.der_len);
+	status_answer_clear(&a);
+	status_answer_clear(&b);
+	/* another certificate's "good" in memory: replaced within a publisher round
+	 * (WAKE_MAX), which re-signs responses older than a revocation */
+	X509_free(x);
+	issue("memory2.example.jp", sn, &x);
+	for (tries = 0; kk_store_ocsp_get(kk_ra_store(ra), sn, &stored, &e) != 0; tries++) {
+		assert_true(tries < 200);
+		usleep(25000);
+	}
+	kk_signed_clear(&stored);
+	ask_one(x, &a, &status);
+	assert_int_equal(status, V_OCSP_CERTSTATUS_GOOD);
+	status_answer_clear(&a);
+	snprintf(q, sizeof(q), "UPDATE certificates SET status = 'revoked', revoked_at = %lld, "
+	    "revoked_reason = 1 WHERE serial = '%s'", (long long)kk_now(), sn);
+	sql(q);
+	for (tries = 0;; tries++) {
+		assert_true(tries < 150);
+		ask_one(x, &a, &status);
+		status_answer_clear(&a);
+		if (status == V_OCSP_CERTSTATUS_REVOKED)
+			break;
+		usleep(100 * 1000);
+	}
+	X509_free(x);
+}
+
+/* The publisher's work lists on a store of its own (no publisher thread): due and
+ * revoked-since responses by index, expired ones deleted, missing ones by a walk. */
+static void
+test_store_work_lists(void **state)
+{
+	static const time_t n = 2000000000;
+	char dir[] = "/tmp/kk_status_XXXXXX", path[96], q[2048];
+	char (*list)[41] = NULL, cursor[41] = "";
+	size_t len = 0;
+	kk_store *st = NULL;
+	kk_signed r;
+	kk_err e;
+	int i;
+	/* serial, status, not_after, revoked_at, this_update of a response (0: none) */
+	static const struct {
+		const char *serial, *status;
+		time_t not_after, revoked_at, this_update;
+	} rows[] = {
+		{ "0a", "issued", n + 90 * DAY, 0, n - DAY },        /* due now */
+		{ "0b", "issued", n + 90 * DAY, 0, n },              /* fresh */
+		{ "0c", "revoked", n + 90 * DAY, n - 100, n - 200 }, /* older than its revocation */
+		{ "0d", "revoked", n + 90 * DAY, n - 100, n - 50 },  /* re-signed since */
+		{ "0e", "issued", n - 1, 0, n - DAY },               /* expired: deleted */
+		{ "0f", "issued", n + 90 * DAY, 0, 0 },              /* missing */
+		{ "10", "reserved", 0, 0, 0 },                       /* not a certificate yet */
+		{ "11", "issued", n - 1, 0, 0 },                     /* expired, none */
+		{ "12", "planned", n + 90 * DAY, 0, 0 },             /* precertificate: missing */
+	};
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/kakuin.db", dir);
+	assert_int_equal(kk_store_open(&st, path, &e), 0);
+	for (i = 0; i < (int)(sizeof(rows) / sizeof(rows[0])); i++) {
+		/* the accounts and orders are not there: the second connection does not
+		 * enforce foreign keys */
+		snprintf(q, sizeof(q), "INSERT INTO certificates (serial, status, tbs, der, "
+		    "order_id, account_id, not_after, created, revoked_at, precert_der) VALUES "
+		    "('%s', '%s', x'30', x'30', 1, 1, %lld, 0, nullif(%lld, 0), %s)",
+		    rows[i].serial, rows[i].status, (long long)rows[i].not_after,
+		    (long long)rows[i].revoked_at, i == 8 ? "x'30'" : "NULL");
+		kk_test_sql_exec(path, q);
+		if (rows[i].this_update == 0)
+			continue;
+		r.this_update = rows[i].this_update;
+		r.next_update = rows[i].this_update + KK_OCSP_VALIDITY;
+		r.der = (unsigned char *)"\x30\x03\x0a\x01\x00";
+		r.der_len = 5;
+		assert_int_equal(kk_store_ocsp_put(st, rows[i].serial, &r, &e), 0);
+	}
+	/* revocations first, then by refresh time; the expired one's response is gone */
+	assert_int_equal(kk_store_ocsp_stale(st, n, 1, &list, &len, &e), 0);
+	assert_int_equal(len, 1);
+	assert_string_equal(list[0], "0c");
+	free(list);
+	assert_int_equal(kk_store_ocsp_stale(st, n, 10, &list, &len, &e), 0);
+	assert_int_equal(len, 2);
+	assert_string_equal(list[0], "0c");
+	assert_string_equal(list[1], "0a");
+	free(list);
+	assert_int_equal(kk_test_sql_int(path, "SELECT count(*) FROM ocsp_responses WHERE "
+	    "serial = '0e'"), 0);
+	assert_int_equal(kk_test_sql_int(path, "SELECT count(*) FROM ocsp_responses"), 4);
+	/* not due before half the validity */
+	assert_int_equal(kk_store_ocsp_stale(st, n - 1, 10, &list, &len, &e), 0);
+	assert_int_equal(len, 1);
+	assert_string_equal(list[0], "0c");
+	free(list);
+	/* the walk: one at a time, then to the end */
+	assert_int_equal(kk_store_ocsp_missing(st, n, cursor, 1, &list, &len, &e), 0);
+	assert_int_equal(len, 1);
+	assert_string_equal(list[0], "0f");
+	assert_string_equal(cursor, "0f");
+	free(list);
+	assert_int_equal(kk_store_ocsp_missing(st, n, cursor, 1, &list, &len, &e), 0);
+	assert_int_equal(len, 1);
+	assert_string_equal(list[0], "12");
+	free(list);
+	assert_int_equal(kk_store_ocsp_missing(st, n, cursor, 1, &list, &len, &e), 0);
+	assert_int_equal(len, 0);
+	assert_null(list);
+	assert_string_equal(cursor, "");
+	assert_int_equal(kk_store_ocsp_missing(st, n, cursor, 10, &list, &len, &e), 0);
+	assert_int_equal(len, 2);
+	assert_string_equal(list[1], "12");
+	assert_string_equal(cursor, "");
+	free(list);
+	kk_store_close(st);
+	snprintf(q, sizeof(q), "rm -rf '%s'", dir);
+	assert_int_equal(system(q), 0);
+}
+
 /* A revocation reaches the CRL within seconds (CP 4.9.7) and its OCSP response at once. */
 static void
 test_changed(void **state)
 {
 	kk_signed before, after, o;
+	status_answer a;
 	char q[300];
-	int i;
+	int i, status;
 	kk_err e;
 
 	(void)state;
@@ -439,6 +649,10 @@ test_changed(void **state)
 	assert_int_equal(kk_store_ocsp_get(kk_ra_store(ra), serial[0], &o, &e), 0);
 	assert_int_equal(o.this_update, kk_now());
 	kk_signed_clear(&o);
+	/* test_ocsp_presigned left its "good" in memory: gone at once */
+	ask_one(leaf[0], &a, &status);
+	assert_int_equal(status, V_OCSP_CERTSTATUS_REVOKED);
+	status_answer_clear(&a);
 	for (i = 0; i < 30; i++) {
 		assert_int_equal(kk_store_crl_latest(kk_ra_store(ra), &after, &e), 0);
 		if (after.number > before.number)
@@ -504,6 +718,8 @@ main(void)
 		cmocka_unit_test(test_ocsp_refused),
 		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_responder_cert),
+		cmocka_unit_test(test_ocsp_memory),
+		cmocka_unit_test(test_store_work_lists),
 		cmocka_unit_test(test_changed),
 	};
 
