@@ -458,6 +458,92 @@ test_changed(void **state)
 	assert_int_equal(e.kind, KK_ERR_NOT_FOUND);
 }
 
+/* The hand-written entries (src/crl.c) at their edges: a serial given with leading zero
+ * digits and one whose first octet has the top bit set (X.690 8.3: minimal, positive),
+ * revocation dates either side of 2050 (RFC 5280 4.1.2.5: UTCTime, then
+ * GeneralizedTime), the reasonCode only when there is one; and once every revoked
+ * certificate has expired, no revokedCertificates at all (RFC 5280 5.1.2.6). */
+static void
+test_crl_encoding(void **state)
+{
+	static const time_t y2050 = 2524608000; /* 2050-01-01T00:00:00Z */
+	static const unsigned char want_sn[2][5] = { { 0x02, 0x03, 0x00, 0xff, 0x01 },
+	    { 0x02, 0x02, 0x0a, 0xbc } };
+	char s[2][41], q[400];
+	X509 *x[2];
+	X509_CRL *crl;
+	X509_REVOKED *r;
+	const ASN1_TIME *rd;
+	ASN1_ENUMERATED *reason;
+	unsigned char *der = NULL;
+	kk_signed c;
+	int crit, len, i, tries;
+	kk_err e;
+
+	(void)state;
+	issue("edge1.example.jp", s[0], &x[0]);
+	issue("edge2.example.jp", s[1], &x[1]);
+	/* the publisher pre-signs their OCSP responses first; then the serials change */
+	for (i = 0; i < 2; i++) {
+		for (tries = 0; kk_store_ocsp_get(kk_ra_store(ra), s[i], &c, &e) != 0; tries++) {
+			assert_true(tries < 400);
+			usleep(25000);
+		}
+		kk_signed_clear(&c);
+	}
+	snprintf(q, sizeof(q), "UPDATE certificates SET serial = '00ff01', status = 'revoked', "
+	    "revoked_at = %lld, revoked_reason = 5, not_after = %lld WHERE serial = '%s'",
+	    (long long)y2050 - 1, (long long)y2050 + 400 * DAY, s[0]);
+	sql(q);
+	snprintf(q, sizeof(q), "UPDATE certificates SET serial = 'AbC', status = 'revoked', "
+	    "revoked_at = %lld, not_after = %lld WHERE serial = '%s'", (long long)y2050,
+	    (long long)y2050 + 400 * DAY, s[1]);
+	sql(q);
+	/* a day into 2050 every other certificate has expired */
+	assert_int_equal(status_crl_issue(ra->status, y2050 + DAY, &c, &e), 0);
+	crl = parse_crl(&c);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(issuing())), 1);
+	assert_int_equal(ASN1_STRING_type(X509_CRL_get0_lastUpdate(crl)), V_ASN1_GENERALIZEDTIME);
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 2);
+	assert_non_null(r = crl_entry(crl, "FF01"));
+	len = i2d_ASN1_INTEGER(X509_REVOKED_get0_serialNumber(r), &der);
+	assert_int_equal(len, 5);
+	assert_memory_equal(der, want_sn[0], 5);
+	OPENSSL_free(der);
+	der = NULL;
+	rd = X509_REVOKED_get0_revocationDate(r);
+	assert_int_equal(ASN1_STRING_type(rd), V_ASN1_UTCTIME);
+	assert_int_equal(ASN1_STRING_length(rd), 13);
+	assert_memory_equal(ASN1_STRING_get0_data(rd), "491231235959Z", 13);
+	assert_non_null(reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL));
+	assert_int_equal(ASN1_ENUMERATED_get(reason), 5);
+	assert_int_equal(crit, 0);
+	ASN1_ENUMERATED_free(reason);
+	assert_non_null(r = crl_entry(crl, "ABC"));
+	len = i2d_ASN1_INTEGER(X509_REVOKED_get0_serialNumber(r), &der);
+	assert_int_equal(len, 4);
+	assert_memory_equal(der, want_sn[1], 4);
+	OPENSSL_free(der);
+	rd = X509_REVOKED_get0_revocationDate(r);
+	assert_int_equal(ASN1_STRING_type(rd), V_ASN1_GENERALIZEDTIME);
+	assert_int_equal(ASN1_STRING_length(rd), 15);
+	assert_memory_equal(ASN1_STRING_get0_data(rd), "20500101000000Z", 15);
+	assert_int_equal(X509_REVOKED_get_ext_count(r), 0);
+	X509_CRL_free(crl);
+	kk_signed_clear(&c);
+	/* later still, nothing is listed: the field is left out, not an empty SEQUENCE */
+	assert_int_equal(status_crl_issue(ra->status, y2050 + 500 * DAY, &c, &e), 0);
+	crl = parse_crl(&c);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(issuing())), 1);
+	assert_null(X509_CRL_get_REVOKED(crl));
+	X509_CRL_free(crl);
+	kk_signed_clear(&c);
+	/* out of the way of anything after this test */
+	sql("UPDATE certificates SET not_after = 0 WHERE serial IN ('00ff01', 'AbC')");
+	X509_free(x[0]);
+	X509_free(x[1]);
+}
+
 /* CP table 7.1-2 */
 static void
 test_responder_cert(void **state)
@@ -505,6 +591,7 @@ main(void)
 		cmocka_unit_test(test_http),
 		cmocka_unit_test(test_responder_cert),
 		cmocka_unit_test(test_changed),
+		cmocka_unit_test(test_crl_encoding),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
