@@ -215,7 +215,7 @@ der_time(const der_el *e, long long *t)
 	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	const unsigned char *c = e->c;
 	size_t n = e->tag == V_ASN1_UTCTIME ? 13 : e->tag == V_ASN1_GENERALIZEDTIME ? 15 : 0;
-	int v[7], i, k = n == 15 ? 2 : 1;
+	int v[8], i, k = n == 15 ? 2 : 1;
 	long long y;
 
 	if (n == 0 || e->len != n || c[n - 1] != 'Z')
