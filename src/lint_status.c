@@ -415,7 +415,7 @@ lint_crl_tbs(const unsigned char *tbs, size_t tbs_len, const X509 *issuing, time
 {
 	EVP_PKEY *tk = ca_throwaway_key();
 	const unsigned char *p = tbs, *q, *el_at, *cut = NULL, *cut_end = NULL;
-	der_el seq, el, list = { 0, NULL, 0 }, times[2];
+	der_el seq, el, list = { 0, NULL, 0 }, times[2] = { { 0, NULL, 0 }, { 0, NULL, 0 } };
 	X509_CRL *c = NULL;
 	long long tu = 0, nu = 0;
 	const char *bad = NULL;
