@@ -33,7 +33,8 @@ hexval(int c)
 
 /* The serialNumber INTEGER of hex at p (X.690 8.3: minimal octets, a leading zero
  * octet when the first has its top bit set, so the value stays positive). Its size, 0
- * when hex is not hex. No digits at all give INTEGER 0, which the lint refuses. */
+ * when hex is not at most 40 hex digits. No digits at all give INTEGER 0, which the
+ * lint refuses. */
 static size_t
 put_serial(unsigned char *p, const char *hex)
 {
@@ -43,7 +44,8 @@ put_serial(unsigned char *p, const char *hex)
 
 	while (*hex == '0')
 		hex++;
-	h = strlen(hex);
+	if ((h = strlen(hex)) > 40)
+		return 0; /* kk_revoked's serial holds no more; ENTRY_MAX counts on it */
 	if (h == 0 || (h % 2 == 0 && hexval(hex[0]) >= 8))
 		*q++ = 0;
 	while (i < h) {
