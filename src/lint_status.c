@@ -311,13 +311,14 @@ serial_hash(const unsigned char *c, size_t len)
 }
 
 /* No serial in list twice, in any order (RFC 5280 5.1.2.6): an open-addressing set of
- * the n serials' offsets in list (each follows its one-octet length). */
+ * the n serials, each slot the upper half of its hash and its offset in list (where it
+ * follows its one-octet length), so a probe seldom has to reach into the list. */
 static const char *
 crl_no_twice(const der_el *list, size_t n)
 {
 	const unsigned char *p = list->c, *end = p + list->len, *o;
-	uint32_t *set = NULL;
-	size_t cap = 64, h;
+	uint64_t *set = NULL, h, slot;
+	size_t cap = 64, i;
 	der_el e, sn;
 	const char *bad = NULL;
 
@@ -329,13 +330,15 @@ crl_no_twice(const der_el *list, size_t n)
 		(void)der_next(&p, end, &e); /* checked by crl_entries */
 		o = e.c;
 		(void)der_next(&o, e.c + e.len, &sn);
-		for (h = serial_hash(sn.c, sn.len) & (cap - 1); set[h] != 0 && bad == NULL;
-		    h = (h + 1) & (cap - 1)) {
-			o = list->c + set[h];
-			if (o[-1] == sn.len && memcmp(o, sn.c, sn.len) == 0)
+		h = serial_hash(sn.c, sn.len);
+		slot = (h & 0xffffffff00000000ULL) | (uint64_t)(sn.c - list->c);
+		for (i = (size_t)h & (cap - 1); set[i] != 0 && bad == NULL; i = (i + 1) & (cap - 1)) {
+			o = list->c + (set[i] & 0xffffffff);
+			if ((set[i] ^ slot) >> 32 == 0 && o[-1] == sn.len &&
+			    memcmp(o, sn.c, sn.len) == 0)
 				bad = "a serial is listed twice";
 		}
-		set[h] = (uint32_t)(sn.c - list->c);
+		set[i] = slot;
 	}
 	free(set);
 	return bad;
