@@ -3,7 +3,9 @@
  * issuing CA key in the token, thisUpdate now, nextUpdate 96 h later, a strictly
  * increasing CRL Number and the AKI; one entry per revoked certificate that has not
  * expired (CP 4.9.6), with a reasonCode only when the reason is not unspecified (BR
- * 7.2.2).
+ * 7.2.2). Only the header is an OpenSSL object: the entries are written here as DER and
+ * spliced in (kk_ca_crl_tbs), and the lint and the token see those very bytes, so a
+ * million entries take seconds (issue #7.4, docs/performance.md).
  */
 #include <stdint.h>
 #include <stdlib.h>
