@@ -332,7 +332,8 @@ crl_no_twice(const der_el *list, size_t n)
 		(void)der_next(&o, e.c + e.len, &sn);
 		h = serial_hash(sn.c, sn.len);
 		slot = (h & 0xffffffff00000000ULL) | (uint64_t)(sn.c - list->c);
-		for (i = (size_t)h & (cap - 1); set[i] != 0 && bad == NULL; i = (i + 1) & (cap - 1)) {
+		for (i = (size_t)h & (cap - 1); set[i] != 0 && bad == NULL;
+		    i = (i + 1) & (cap - 1)) {
 			o = list->c + (set[i] & 0xffffffff);
 			if ((set[i] ^ slot) >> 32 == 0 && o[-1] == sn.len &&
 			    memcmp(o, sn.c, sn.len) == 0)
