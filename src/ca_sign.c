@@ -2,7 +2,9 @@
  * Everything the token signs for the CA (include/kakuin/ca.h): certificates, CRLs and
  * OCSP responses. The token signs DER to-be-signed bytes (sha256WithRSAEncryption) and
  * this file wraps them as SEQUENCE { tbs, algorithm, BIT STRING } (RFC 5280 4.1 and
- * 5.1, RFC 6960 4.2.1); each result is parsed and verified before anyone sees it.
+ * 5.1, RFC 6960 4.2.1); each result is parsed and verified before anyone sees it, but
+ * for a CRL built from its TBS bytes, whose signature is verified over bytes the lint
+ * has walked (a million entries would take longer to re-parse than to build).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -37,11 +39,12 @@ ca_throwaway_key(void)
 	return throwaway;
 }
 
-/* Octets of a DER length (X.690 8.1.3); n < 2^24. */
+/* Octets of a DER length (X.690 8.1.3); n < 2^32 (TBS_MAX keeps every structure below:
+ * a million-entry CRL is 45 MB, past the 3 length octets of 2^24). */
 static size_t
 der_len_size(size_t n)
 {
-	return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 4;
+	return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : n < 0x1000000 ? 4 : 5;
 }
 
 static unsigned char *
@@ -252,38 +255,156 @@ kk_ca_sign_tbs(kk_ca *ca, const char *label, const unsigned char *tbs, size_t tb
 	return sign_wrap(ca->signer, label, tbs, tbs_len, der, der_len, err);
 }
 
+/* The offset in the DER TBSCertList tbs where revokedCertificates belongs: before
+ * [0] crlExtensions, or at the end (RFC 5280 5.1). tbs comes from i2d (well-formed);
+ * *content is the offset of the outer SEQUENCE's contents. -1 if it does not parse. */
+static int
+crl_splice_point(const unsigned char *tbs, size_t tbs_len, size_t *content, size_t *at)
+{
+	const unsigned char *p = tbs, *end;
+	long len = 0;
+	int tag = 0, cls = 0;
+
+	if (ASN1_get_object(&p, &len, &tag, &cls, (long)tbs_len) & 0x80 ||
+	    tag != V_ASN1_SEQUENCE || p + len != tbs + tbs_len)
+		return -1;
+	*content = (size_t)(p - tbs);
+	end = p + len;
+	while (p < end) {
+		const unsigned char *el = p;
+
+		if (ASN1_get_object(&p, &len, &tag, &cls, end - p) & 0x80)
+			return -1;
+		if (cls == V_ASN1_CONTEXT_SPECIFIC && tag == 0) {
+			*at = (size_t)(el - tbs);
+			return 0;
+		}
+		p += len;
+	}
+	*at = tbs_len;
+	return 0;
+}
+
 int
-kk_ca_sign_crl(kk_ca *ca, X509_CRL *crl, X509_CRL **out, kk_err *err)
+kk_ca_crl_tbs(X509_CRL *crl, const unsigned char *entries, size_t entries_len,
+    unsigned char **tbs, size_t *tbs_len, kk_err *err)
 {
 	EVP_PKEY *tk = ca_throwaway_key();
-	unsigned char *tbs = NULL, *der = NULL;
-	const unsigned char *p;
-	size_t der_len = 0;
-	X509_CRL *c = NULL;
-	int tbs_len, rc = -1;
+	unsigned char *t = NULL, *buf = NULL, *p;
+	size_t content = 0, at = 0, list, body;
+	int len, rc = -1;
 
 	/* as for certificates: the throwaway signature sets both algorithm identifiers,
 	 * then the token signs the same TBSCertList bytes (RFC 5280 5.1.1.2) */
 	if (tk == NULL || X509_CRL_sign(crl, tk, EVP_sha256()) <= 0 ||
-	    (tbs_len = i2d_re_X509_CRL_tbs(crl, &tbs)) <= 0) {
+	    (len = i2d_re_X509_CRL_tbs(crl, &t)) <= 0) {
 		kk_err_set(err, KK_ERR_INTERNAL, "cannot encode the TBSCertList");
+		kk_err_append_openssl(err);
 		goto out;
 	}
-	if (sign_wrap(ca->signer, KK_KEY_ISSUING, tbs, (size_t)tbs_len, &der, &der_len, err) != 0)
+	if (entries_len > 0 && (sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)) > 0 ||
+	    crl_splice_point(t, (size_t)len, &content, &at) != 0)) {
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot splice entries into the TBSCertList");
+		goto out;
+	}
+	if (entries_len > TBS_MAX) {
+		kk_err_set(err, KK_ERR_INTERNAL, "to-be-signed data of %zu bytes", entries_len);
+		goto out;
+	}
+	/* SEQUENCE { version .. nextUpdate, SEQUENCE OF entries, [0] crlExtensions } */
+	list = entries_len == 0 ? 0 : 1 + der_len_size(entries_len) + entries_len;
+	body = (size_t)len - content + list;
+	if ((buf = kk_malloc(1 + der_len_size(body) + body)) == NULL) {
+		kk_err_set(err, KK_ERR_INTERNAL, "out of memory");
+		goto out;
+	}
+	if (list == 0) {
+		memcpy(buf, t, (size_t)len);
+		p = buf + len;
+	} else {
+		p = der_put_header(buf, 0x30, body);
+		memcpy(p, t + content, at - content);
+		p = der_put_header(p + (at - content), 0x30, entries_len);
+		memcpy(p, entries, entries_len);
+		memcpy(p + entries_len, t + at, (size_t)len - at);
+		p += entries_len + ((size_t)len - at);
+	}
+	*tbs = buf;
+	*tbs_len = (size_t)(p - buf);
+	buf = NULL;
+	rc = 0;
+out:
+	OPENSSL_free(t);
+	free(buf);
+	return rc;
+}
+
+/* 1 if sig is the issuing key's signature over tbs (sha256WithRSAEncryption). */
+static int
+issuing_verifies(kk_ca *ca, const unsigned char *tbs, size_t tbs_len,
+    const unsigned char *sig, size_t sig_len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	int ok;
+
+	ok = md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
+	    X509_get0_pubkey(ca->issuing)) == 1 &&
+	    EVP_DigestVerify(md, sig, sig_len, tbs, tbs_len) == 1;
+	EVP_MD_CTX_free(md);
+	return ok;
+}
+
+int
+kk_ca_sign_crl_tbs(kk_ca *ca, const unsigned char *tbs, size_t tbs_len, unsigned char **der,
+    size_t *der_len, kk_err *err)
+{
+	unsigned char *sig = NULL;
+	size_t sig_len = 0;
+	int rc = -1;
+
+	if (tbs_len == 0 || tbs_len > TBS_MAX) {
+		kk_err_set(err, KK_ERR_INTERNAL, "to-be-signed data of %zu bytes", tbs_len);
+		goto out;
+	}
+	if (kk_signer_sign(ca->signer, KK_KEY_ISSUING, tbs, tbs_len, &sig, &sig_len, err) != 0)
+		goto out;
+	/* the signature, not a re-parse: d2i_X509_CRL of a million entries costs more than
+	 * the rest of the CRL path, and lint_crl_tbs has walked these very bytes */
+	if (!issuing_verifies(ca, tbs, tbs_len, sig, sig_len)) {
+		kk_err_set(err, KK_ERR_INTERNAL, "token signature over the CRL does not verify");
+		kk_err_append_openssl(err);
+		goto out;
+	}
+	rc = ca_assemble(tbs, tbs_len, sig, sig_len, der, der_len, err);
+out:
+	free(sig);
+	return rc;
+}
+
+int
+kk_ca_sign_crl(kk_ca *ca, X509_CRL *crl, X509_CRL **out, kk_err *err)
+{
+	unsigned char *tbs = NULL, *der = NULL;
+	const unsigned char *p;
+	size_t tbs_len = 0, der_len = 0;
+	X509_CRL *c = NULL;
+	int rc = -1;
+
+	if (kk_ca_crl_tbs(crl, NULL, 0, &tbs, &tbs_len, err) != 0 ||
+	    kk_ca_sign_crl_tbs(ca, tbs, tbs_len, &der, &der_len, err) != 0)
 		goto out;
 	p = der;
 	if ((c = d2i_X509_CRL(NULL, &p, (long)der_len)) == NULL || p != der + der_len ||
 	    X509_CRL_verify(c, X509_get0_pubkey(ca->issuing)) != 1) {
 		kk_err_set(err, KK_ERR_INTERNAL, "signed CRL does not parse or verify");
+		kk_err_append_openssl(err);
 		goto out;
 	}
 	*out = c;
 	c = NULL;
 	rc = 0;
 out:
-	if (rc != 0)
-		kk_err_append_openssl(err);
-	OPENSSL_free(tbs);
+	free(tbs);
 	free(der);
 	X509_CRL_free(c);
 	return rc;

@@ -5,6 +5,7 @@
  * 6960 4.2 and BR 4.9.10. Certificates are linted in src/ca.c.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <openssl/x509v3.h>
@@ -85,66 +86,6 @@ reason_allowed(long r)
 	return r == 1 || r == 3 || r == 4 || r == 5 || r == 9;
 }
 
-static int
-revoked_cmp(const X509_REVOKED *const *a, const X509_REVOKED *const *b)
-{
-	return ASN1_INTEGER_cmp(X509_REVOKED_get0_serialNumber(*a),
-	    X509_REVOKED_get0_serialNumber(*b));
-}
-
-/* One revokedCertificates entry (RFC 5280 5.3): positive serial, revoked no later than
- * thisUpdate, at most a non-critical reasonCode of the allowed ones. */
-static const char *
-crl_entry(const X509_REVOKED *r, const ASN1_TIME *tu)
-{
-	X509_EXTENSION *x;
-	ASN1_ENUMERATED *reason = NULL;
-	long code;
-	int n = X509_REVOKED_get_ext_count(r), crit = 0;
-
-	if (!positive_int(X509_REVOKED_get0_serialNumber(r), 20))
-		return "an entry's serial is not a positive integer of at most 20 octets";
-	if (ASN1_TIME_compare(X509_REVOKED_get0_revocationDate(r), tu) > 0)
-		return "an entry's revocationDate is after thisUpdate";
-	if (n == 0)
-		return NULL;
-	x = X509_REVOKED_get_ext(r, 0);
-	if (n != 1 || OBJ_obj2nid(X509_EXTENSION_get_object(x)) != NID_crl_reason)
-		return "an entry has an extension other than reasonCode";
-	if (X509_EXTENSION_get_critical(x))
-		return "an entry's reasonCode is critical";
-	if ((reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL)) == NULL)
-		return "an entry's reasonCode does not parse";
-	code = ASN1_ENUMERATED_get(reason);
-	ASN1_ENUMERATED_free(reason);
-	return reason_allowed(code) ? NULL : "an entry's reasonCode is not 1, 3, 4, 5 or 9";
-}
-
-/* Entries one by one, then no serial twice. */
-static const char *
-crl_entries(X509_CRL *c)
-{
-	STACK_OF(X509_REVOKED) *revs = X509_CRL_get_REVOKED(c), *sorted = NULL;
-	const char *bad = NULL;
-	int i;
-
-	for (i = 0; i < sk_X509_REVOKED_num(revs) && bad == NULL; i++)
-		bad = crl_entry(sk_X509_REVOKED_value(revs, i), X509_CRL_get0_lastUpdate(c));
-	if (bad != NULL || sk_X509_REVOKED_num(revs) < 2)
-		return bad;
-	if ((sorted = sk_X509_REVOKED_dup(revs)) == NULL)
-		return "out of memory";
-	(void)sk_X509_REVOKED_set_cmp_func(sorted, revoked_cmp);
-	sk_X509_REVOKED_sort(sorted);
-	for (i = 1; i < sk_X509_REVOKED_num(sorted) && bad == NULL; i++)
-		if (ASN1_INTEGER_cmp(
-		    X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(sorted, i - 1)),
-		    X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(sorted, i))) == 0)
-			bad = "a serial is listed twice";
-	sk_X509_REVOKED_free(sorted);
-	return bad;
-}
-
 /* CRL extensions of table 7.2: CRL Number and AKI (key id only), each once, both
  * non-critical, nothing else (RFC 5280 5.2.1, 5.2.3). */
 static const char *
@@ -215,29 +156,310 @@ crl_rules(X509_CRL *c, EVP_PKEY *tk, const X509 *issuing, time_t now)
 	return NULL;
 }
 
+/* One DER element: its tag and contents [c, c + len). */
+typedef struct der_el {
+	unsigned char tag;
+	const unsigned char *c;
+	size_t len;
+} der_el;
+
+/* The element at *p, which it must end by end, with a definite minimal length (X.690
+ * 10.1) of at most 4 octets (TBS_MAX) and a one-octet tag; *p moves past it. -1 if not
+ * DER. */
+static int
+der_next(const unsigned char **p, const unsigned char *end, der_el *e)
+{
+	const unsigned char *q = *p;
+	size_t len, k;
+
+	if (end - q < 2 || (*q & 0x1f) == 0x1f)
+		return -1;
+	e->tag = *q++;
+	len = *q++;
+	if (len & 0x80) {
+		k = len & 0x7f;
+		if (k == 0 || k > 4 || (size_t)(end - q) < k || *q == 0)
+			return -1;
+		for (len = 0; k > 0; k--)
+			len = len << 8 | *q++;
+		if (len < 0x80)
+			return -1;
+	}
+	if ((size_t)(end - q) < len)
+		return -1;
+	e->c = q;
+	e->len = len;
+	*p = q + len;
+	return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's days_from_civil). */
+static long long
+days_from_civil(long long y, int m, int d)
+{
+	long long era, yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+/* e as seconds since 1970 if it is a Time as RFC 5280 4.1.2.5 wants it (5.1.2.4-6):
+ * UTCTime YYMMDDHHMMSSZ for 1950..2049, GeneralizedTime YYYYMMDDHHMMSSZ from 2050. */
+static int
+der_time(const der_el *e, long long *t)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const unsigned char *c = e->c;
+	size_t n = e->tag == V_ASN1_UTCTIME ? 13 : e->tag == V_ASN1_GENERALIZEDTIME ? 15 : 0;
+	int v[8], i, k = n == 15 ? 2 : 1;
+	long long y;
+
+	if (n == 0 || e->len != n || c[n - 1] != 'Z')
+		return -1;
+	for (i = 0; i < (int)n - 1; i++)
+		if (c[i] < '0' || c[i] > '9')
+			return -1;
+	for (i = 0; i < 6 + k; i++)
+		v[i] = (c[2 * i] - '0') * 10 + (c[2 * i + 1] - '0');
+	y = k == 2 ? v[0] * 100 + v[1] : v[0] < 50 ? 2000 + v[0] : 1900 + v[0];
+	if ((k == 2 && y < 2050) || v[k] < 1 || v[k] > 12 || v[k + 1] < 1 ||
+	    v[k + 1] > mdays[v[k] - 1] || (v[k] == 2 && v[k + 1] == 29 &&
+	    (y % 4 != 0 || (y % 100 == 0 && y % 400 != 0))) || v[k + 2] > 23 ||
+	    v[k + 3] > 59 || v[k + 4] > 59)
+		return -1;
+	*t = days_from_civil(y, v[k], v[k + 1]) * 86400 + v[k + 2] * 3600 + v[k + 3] * 60 +
+	    v[k + 4];
+	return 0;
+}
+
+/* An entry's crlEntryExtensions ext (RFC 5280 5.3): exactly one, a non-critical
+ * reasonCode of an allowed value (BR 7.2.2). */
+static const char *
+entry_extensions(const der_el *exts)
+{
+	static const unsigned char reason_oid[] = { 0x55, 0x1d, 0x15 }; /* id-ce-cRLReasons */
+	const unsigned char *p = exts->c, *end = p + exts->len, *q, *qend;
+	der_el ext, oid, v, en;
+
+	if (der_next(&p, end, &ext) != 0 || ext.tag != (V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED))
+		return "an entry's crlEntryExtensions is empty or does not parse";
+	q = ext.c;
+	qend = q + ext.len;
+	if (der_next(&q, qend, &oid) != 0 || oid.tag != V_ASN1_OBJECT ||
+	    der_next(&q, qend, &v) != 0)
+		return "an entry's extension does not parse";
+	if (p != end || oid.len != sizeof(reason_oid) ||
+	    memcmp(oid.c, reason_oid, sizeof(reason_oid)) != 0)
+		return "an entry has an extension other than reasonCode";
+	if (v.tag == V_ASN1_BOOLEAN)
+		return v.len == 1 && v.c[0] == 0xff ? "an entry's reasonCode is critical" :
+		    "an entry's reasonCode has critical FALSE, which DER leaves out";
+	p = v.c;
+	if (v.tag != V_ASN1_OCTET_STRING || q != qend || der_next(&p, v.c + v.len, &en) != 0 ||
+	    en.tag != V_ASN1_ENUMERATED || p != v.c + v.len)
+		return "an entry's reasonCode does not parse";
+	if (en.len != 1 || !reason_allowed(en.c[0]))
+		return "an entry's reasonCode is not 1, 3, 4, 5 or 9";
+	return NULL;
+}
+
+/* One revokedCertificates entry e (RFC 5280 5.1.2.6, 5.3): a positive serial of at most
+ * 20 octets in minimal DER (*sn), revoked no later than thisUpdate tu, at most the
+ * reasonCode extension. */
+static const char *
+crl_entry(const der_el *e, long long tu, der_el *sn)
+{
+	const unsigned char *p = e->c, *end = p + e->len;
+	der_el date, exts;
+	long long t = 0;
+
+	if (e->tag != (V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED) || der_next(&p, end, sn) != 0 ||
+	    sn->tag != V_ASN1_INTEGER || der_next(&p, end, &date) != 0)
+		return "an entry is not SEQUENCE { serialNumber, revocationDate, ... }";
+	if (sn->len == 0 || sn->len > 20 || (sn->c[0] & 0x80) != 0 ||
+	    (sn->len == 1 && sn->c[0] == 0))
+		return "an entry's serial is not a positive integer of at most 20 octets";
+	if (sn->len > 1 && sn->c[0] == 0 && (sn->c[1] & 0x80) == 0)
+		return "an entry's serial is not minimally encoded (X.690 8.3.2)";
+	if (der_time(&date, &t) != 0)
+		return "an entry's revocationDate is not UTCTime through 2049, GeneralizedTime "
+		    "after (RFC 5280 4.1.2.5)";
+	if (t > tu)
+		return "an entry's revocationDate is after thisUpdate";
+	if (p == end)
+		return NULL;
+	if (der_next(&p, end, &exts) != 0 || exts.tag != (V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED) ||
+	    p != end)
+		return "an entry is not SEQUENCE { serialNumber, revocationDate, "
+		    "crlEntryExtensions }";
+	return entry_extensions(&exts);
+}
+
+/* FNV-1a of a serial's contents. */
+static uint64_t
+serial_hash(const unsigned char *c, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	while (len-- > 0)
+		h = (h ^ *c++) * 0x100000001b3ULL;
+	return h;
+}
+
+/* No serial in list twice, in any order (RFC 5280 5.1.2.6): an open-addressing set of
+ * the n serials, each slot the upper half of its hash and its offset in list (where it
+ * follows its one-octet length), so a probe seldom has to reach into the list. */
+static const char *
+crl_no_twice(const der_el *list, size_t n)
+{
+	const unsigned char *p = list->c, *end = p + list->len, *o;
+	uint64_t *set = NULL, h, slot;
+	size_t cap = 64, i;
+	der_el e, sn;
+	const char *bad = NULL;
+
+	while (cap < 2 * n)
+		cap *= 2;
+	if ((set = kk_calloc(cap, sizeof(*set))) == NULL)
+		return "out of memory";
+	while (p < end && bad == NULL) {
+		(void)der_next(&p, end, &e); /* checked by crl_entries */
+		o = e.c;
+		(void)der_next(&o, e.c + e.len, &sn);
+		h = serial_hash(sn.c, sn.len);
+		slot = (h & 0xffffffff00000000ULL) | (uint64_t)(sn.c - list->c);
+		for (i = (size_t)h & (cap - 1); set[i] != 0 && bad == NULL;
+		    i = (i + 1) & (cap - 1)) {
+			o = list->c + (set[i] & 0xffffffff);
+			if ((set[i] ^ slot) >> 32 == 0 && o[-1] == sn.len &&
+			    memcmp(o, sn.c, sn.len) == 0)
+				bad = "a serial is listed twice";
+		}
+		set[i] = slot;
+	}
+	free(set);
+	return bad;
+}
+
+/* revokedCertificates list of a CRL with thisUpdate tu: present only when not empty
+ * (RFC 5280 5.1.2.6), each entry by crl_entry, no serial twice. */
+static const char *
+crl_entries(const der_el *list, long long tu)
+{
+	const unsigned char *p = list->c, *end = p + list->len;
+	der_el e, sn;
+	const char *bad = NULL;
+	size_t n = 0;
+
+	if (list->len == 0)
+		return "revokedCertificates is present but empty";
+	if (list->len > UINT32_MAX)
+		return "revokedCertificates is too large";
+	for (; p < end && bad == NULL; n++)
+		if (der_next(&p, end, &e) != 0)
+			bad = "an entry does not parse";
+		else
+			bad = crl_entry(&e, tu, &sn);
+	return bad != NULL ? bad : crl_no_twice(list, n);
+}
+
+/* The TBSCertList tbs with its revokedCertificates (at [cut, cut_end)) left out, signed
+ * by tk and parsed: the header that crl_rules and crl_extensions check with OpenSSL.
+ * *out (caller frees) is NULL when it does not parse. */
+static int
+crl_header(const der_el *tbs, const unsigned char *cut, const unsigned char *cut_end,
+    EVP_PKEY *tk, X509_CRL **out, kk_err *err)
+{
+	size_t body = tbs->len - (size_t)(cut_end - cut), sig_len = 0, der_len = 0;
+	int total = ASN1_object_size(1, (int)body, V_ASN1_SEQUENCE), rc = -1;
+	unsigned char *hdr = NULL, *sig = NULL, *der = NULL, *p;
+	const unsigned char *q;
+	EVP_MD_CTX *md = NULL;
+
+	*out = NULL;
+	if (body > INT_MAX / 2 || total <= 0 || (hdr = kk_malloc((size_t)total)) == NULL ||
+	    (sig = kk_malloc((size_t)EVP_PKEY_get_size(tk))) == NULL ||
+	    (md = EVP_MD_CTX_new()) == NULL) {
+		kk_err_set(err, KK_ERR_INTERNAL, "lint: CRL: out of memory");
+		goto out;
+	}
+	p = hdr;
+	ASN1_put_object(&p, 1, (int)body, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	memcpy(p, tbs->c, (size_t)(cut - tbs->c));
+	memcpy(p + (cut - tbs->c), cut_end, (size_t)(tbs->c + tbs->len - cut_end));
+	sig_len = (size_t)EVP_PKEY_get_size(tk);
+	if (EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, tk) != 1 ||
+	    EVP_DigestSign(md, sig, &sig_len, hdr, (size_t)total) != 1 ||
+	    ca_assemble(hdr, (size_t)total, sig, sig_len, &der, &der_len, err) != 0) {
+		kk_err_set(err, KK_ERR_INTERNAL, "lint: CRL: cannot sign the header");
+		kk_err_append_openssl(err);
+		goto out;
+	}
+	q = der;
+	if ((*out = d2i_X509_CRL(NULL, &q, (long)der_len)) != NULL && q != der + der_len) {
+		X509_CRL_free(*out);
+		*out = NULL;
+	}
+	rc = 0;
+out:
+	free(hdr);
+	free(sig);
+	free(der);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
 int
-lint_crl(X509_CRL *crl, const X509 *issuing, time_t now, kk_err *err)
+lint_crl_tbs(const unsigned char *tbs, size_t tbs_len, const X509 *issuing, time_t now,
+    kk_err *err)
 {
 	EVP_PKEY *tk = ca_throwaway_key();
-	unsigned char *der = NULL;
-	const unsigned char *p;
+	const unsigned char *p = tbs, *q, *el_at, *cut = NULL, *cut_end = NULL;
+	der_el seq, el, list = { 0, NULL, 0 }, times[2] = { { 0, NULL, 0 }, { 0, NULL, 0 } };
 	X509_CRL *c = NULL;
+	long long tu = 0, nu = 0;
 	const char *bad = NULL;
-	int len;
+	int ntimes = 0;
 
-	if (tk == NULL || X509_CRL_sign(crl, tk, EVP_sha256()) <= 0 ||
-	    (len = i2d_X509_CRL(crl, &der)) <= 0) {
-		kk_err_set(err, KK_ERR_INTERNAL, "lint: CRL: cannot encode");
-		kk_err_append_openssl(err);
-		return -1;
+	if (tk == NULL)
+		return kk_err_set(err, KK_ERR_INTERNAL, "lint: CRL: no throwaway key");
+	if (der_next(&p, tbs + tbs_len, &seq) != 0 || p != tbs + tbs_len ||
+	    seq.tag != (V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED))
+		return lint_fail(err, "CRL", "the encoding does not parse");
+	/* version, signature, issuer, thisUpdate, nextUpdate, then the first SEQUENCE is
+	 * revokedCertificates (RFC 5280 5.1) */
+	for (q = seq.c; q < seq.c + seq.len; ) {
+		el_at = q;
+		if (der_next(&q, seq.c + seq.len, &el) != 0)
+			return lint_fail(err, "CRL", "the encoding does not parse");
+		if ((el.tag == V_ASN1_UTCTIME || el.tag == V_ASN1_GENERALIZEDTIME) && ntimes < 2)
+			times[ntimes++] = el;
+		else if (el.tag == (V_ASN1_SEQUENCE | V_ASN1_CONSTRUCTED) && ntimes > 0 &&
+		    cut == NULL) {
+			list = el;
+			cut = el_at;
+			cut_end = q;
+		}
 	}
-	p = der;
-	if ((c = d2i_X509_CRL(NULL, &p, len)) == NULL || p != der + len)
+	if (cut == NULL)
+		cut = cut_end = seq.c + seq.len;
+	if (crl_header(&seq, cut, cut_end, tk, &c, err) != 0)
+		return -1;
+	if (c == NULL)
 		bad = "the encoding does not parse";
 	else if ((bad = crl_rules(c, tk, issuing, now)) == NULL &&
-	    (bad = crl_extensions(c, issuing)) == NULL)
-		bad = crl_entries(c);
-	OPENSSL_free(der);
+	    (bad = crl_extensions(c, issuing)) == NULL) {
+		/* the header parsed, so times[] holds thisUpdate and nextUpdate */
+		if (der_time(&times[0], &tu) != 0 || der_time(&times[1], &nu) != 0)
+			bad = "thisUpdate or nextUpdate is not UTCTime through 2049, "
+			    "GeneralizedTime after (RFC 5280 5.1.2.4, 5.1.2.5)";
+		else if (list.c != NULL)
+			bad = crl_entries(&list, tu);
+	}
 	X509_CRL_free(c);
 	return bad == NULL ? 0 : lint_fail(err, "CRL", bad);
 }

@@ -13,11 +13,13 @@
 /* Clock skew tolerated between a thisUpdate/producedAt and now. */
 #define KK_LINT_SKEW 300
 
-/* The unsigned CRL against CP table 7.2 and RFC 5280 5 at now, issued by issuing.
- * Sets crl's signature algorithm identifiers (sha256WithRSAEncryption, with the
- * throwaway key) exactly as kk_ca_sign_crl will, then lints the re-parsed encoding;
- * crl is otherwise unchanged and stays the caller's. */
-int lint_crl(X509_CRL *crl, const X509 *issuing, time_t now, kk_err *err);
+/* The DER TBSCertList tbs about to be signed by issuing's key (kk_ca_crl_tbs), against
+ * CP table 7.2 and RFC 5280 5 at now. The header (everything but the entries) is wrapped
+ * as kk_ca_sign_crl_tbs will (sha256WithRSAEncryption, here with the throwaway key),
+ * parsed with OpenSSL and checked; the revokedCertificates entries are walked in place,
+ * so a million cost a linear pass rather than a million X509_REVOKED objects. */
+int lint_crl_tbs(const unsigned char *tbs, size_t tbs_len, const X509 *issuing,
+    time_t now, kk_err *err);
 
 /* A successful OCSPResponse against CP 7.3, RFC 6960 and BR 4.9.10 at now: signed by
  * responder (which it includes), for certificates of issuing. The signature value

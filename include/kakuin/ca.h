@@ -119,6 +119,19 @@ int kk_ca_sign_tbs(kk_ca *ca, const char *label, const unsigned char *tbs, size_
  * sha256WithRSAEncryption) and verifies the result with the issuing certificate's key.
  * crl's algorithm fields are overwritten; *out (caller frees) is the signed CRL. */
 int kk_ca_sign_crl(kk_ca *ca, X509_CRL *crl, X509_CRL **out, kk_err *err);
+/* A large CRL without an X509_REVOKED per entry (issue #7.4: a million entries in
+ * seconds). kk_ca_crl_tbs: the DER TBSCertList of crl (version, issuer, dates and
+ * extensions set, no entries of its own) with its signature algorithm set to
+ * sha256WithRSAEncryption and, when entries_len > 0, the revokedCertificates SEQUENCE OF
+ * around the DER entries (their concatenation, borrowed) placed after nextUpdate (RFC
+ * 5280 5.1.2.6). crl's algorithm fields are overwritten; caller frees *tbs. */
+int kk_ca_crl_tbs(X509_CRL *crl, const unsigned char *entries, size_t entries_len,
+    unsigned char **tbs, size_t *tbs_len, kk_err *err);
+/* kk_ca_sign_crl_tbs: the issuing CA key signs the linted TBSCertList tbs; the signature
+ * is verified with the issuing certificate's key and *der (caller frees) is the
+ * CertificateList (RFC 5280 5.1). */
+int kk_ca_sign_crl_tbs(kk_ca *ca, const unsigned char *tbs, size_t tbs_len,
+    unsigned char **der, size_t *der_len, kk_err *err);
 
 /* CSR checks (CP 3.2.1 proof of possession, 6.1.5 key size, names == order identifiers).
  * names are the order's identifiers, lower-case, wildcards as "*.example.com".

@@ -84,7 +84,8 @@ teardown(void **state)
 /* Which way to break a CRL. */
 enum crl_fault {
 	CRL_OK, CRL_NEXT_TOO_FAR, CRL_REASON_0, CRL_NO_NUMBER, CRL_WRONG_ISSUER,
-	CRL_DUP_SERIAL, CRL_V1, CRL_CRITICAL_NUMBER, CRL_FUTURE_REVOCATION, CRL_WRONG_AKI
+	CRL_DUP_SERIAL, CRL_V1, CRL_CRITICAL_NUMBER, CRL_FUTURE_REVOCATION, CRL_WRONG_AKI,
+	CRL_NO_ENTRIES
 };
 
 static void
@@ -131,9 +132,11 @@ make_crl(enum crl_fault f)
 	if (f != CRL_NO_NUMBER)
 		X509_CRL_add1_ext_i2d(crl, NID_crl_number, num, f == CRL_CRITICAL_NUMBER, 0);
 	X509_CRL_add1_ext_i2d(crl, NID_authority_key_identifier, akid, 0, 0);
-	add_revoked(crl, 0x1001, now - DAY, 1);
-	add_revoked(crl, 0x1002, now - DAY, -1); /* unspecified: no reasonCode */
-	add_revoked(crl, 0x1003, f == CRL_FUTURE_REVOCATION ? now + 60 : now - 60, 4);
+	if (f != CRL_NO_ENTRIES) {
+		add_revoked(crl, 0x1001, now - DAY, 1);
+		add_revoked(crl, 0x1002, now - DAY, -1); /* unspecified: no reasonCode */
+		add_revoked(crl, 0x1003, f == CRL_FUTURE_REVOCATION ? now + 60 : now - 60, 4);
+	}
 	if (f == CRL_REASON_0)
 		add_revoked(crl, 0x1004, now - DAY, 0);
 	if (f == CRL_DUP_SERIAL)
@@ -145,27 +148,41 @@ make_crl(enum crl_fault f)
 	return crl;
 }
 
-/* Lints a CRL with fault f; asserts the outcome and, when refused, that the detail
- * names want. */
+/* The TBSCertList of crl as the publisher has it linted (kk_ca_crl_tbs), with entries
+ * (DER, concatenated) after nextUpdate when len > 0; lint_crl_tbs's outcome and, when
+ * refused, a check that the detail names want. */
 static void
-check_crl(enum crl_fault f, const char *want)
+lint_tbs(X509_CRL *crl, const unsigned char *entries, size_t len, const char *want)
 {
-	X509_CRL *crl = make_crl(f);
+	unsigned char *tbs = NULL;
+	size_t tbs_len = 0;
 	kk_err e;
 	int rc;
 
 	kk_err_clear(&e);
-	rc = lint_crl(crl, ca_cert, now, &e);
+	if (kk_ca_crl_tbs(crl, entries, len, &tbs, &tbs_len, &e) != 0)
+		fail_msg("kk_ca_crl_tbs: %s", e.detail);
+	rc = lint_crl_tbs(tbs, tbs_len, ca_cert, now, &e);
 	if (want == NULL) {
 		if (rc != 0)
-			fail_msg("fault %d refused: %s", (int)f, e.detail);
+			fail_msg("refused: %s", e.detail);
 	} else {
 		assert_int_equal(rc, -1);
 		assert_int_equal(e.kind, KK_ERR_INTERNAL);
 		assert_memory_equal(e.detail, "lint: CRL: ", 11);
 		if (strstr(e.detail, want) == NULL)
-			fail_msg("fault %d: \"%s\" lacks \"%s\"", (int)f, e.detail, want);
+			fail_msg("\"%s\" lacks \"%s\"", e.detail, want);
 	}
+	free(tbs);
+}
+
+/* Lints a CRL with fault f (entries built by OpenSSL); asserts the outcome. */
+static void
+check_crl(enum crl_fault f, const char *want)
+{
+	X509_CRL *crl = make_crl(f);
+
+	lint_tbs(crl, NULL, 0, want);
 	X509_CRL_free(crl);
 }
 
@@ -183,6 +200,169 @@ test_crl_lint(void **state)
 	check_crl(CRL_CRITICAL_NUMBER, "critical CRL extension");
 	check_crl(CRL_FUTURE_REVOCATION, "revocationDate is after thisUpdate");
 	check_crl(CRL_WRONG_AKI, "authorityKeyIdentifier");
+	check_crl(CRL_NO_ENTRIES, NULL);
+}
+
+/* Some DER octets. */
+struct part {
+	const unsigned char *b;
+	size_t n;
+};
+#define P(...) ((struct part){ (const unsigned char[]){ __VA_ARGS__ }, \
+	sizeof((const unsigned char[]){ __VA_ARGS__ }) })
+#define NONE ((struct part){ NULL, 0 })
+#define SN(v) P(0x02, 0x01, v)
+/* crlEntryExtensions { reasonCode r } as src/crl.c writes it */
+#define REASON(r) P(0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03, \
+	0x0a, 0x01, r)
+#define PAST "200101000000Z"
+
+/* Appends SEQUENCE { sn, Time date (UTCTime if 13 characters, else GeneralizedTime),
+ * rest } to buf at *len. */
+static void
+add_der_entry(unsigned char *buf, size_t *len, struct part sn, const char *date,
+    struct part rest)
+{
+	size_t dl = strlen(date), n = sn.n + 2 + dl + rest.n;
+	unsigned char *p = buf + *len;
+
+	assert_true(n < 128);
+	*p++ = 0x30;
+	*p++ = (unsigned char)n;
+	memcpy(p, sn.b, sn.n);
+	p += sn.n;
+	*p++ = dl == 13 ? V_ASN1_UTCTIME : V_ASN1_GENERALIZEDTIME;
+	*p++ = (unsigned char)dl;
+	memcpy(p, date, dl);
+	if (rest.n > 0)
+		memcpy(p + dl, rest.b, rest.n);
+	*len += 2 + n;
+}
+
+/* Lints a CRL whose entries are a good one, SEQUENCE { sn, date, rest }, another good
+ * one: refused naming want, or (want NULL) accepted. */
+static void
+walk(X509_CRL *hdr, struct part sn, const char *date, struct part rest, const char *want)
+{
+	unsigned char buf[512];
+	size_t len = 0;
+
+	add_der_entry(buf, &len, SN(0x01), PAST, REASON(1));
+	add_der_entry(buf, &len, sn, date, rest);
+	add_der_entry(buf, &len, SN(0x03), PAST, NONE);
+	lint_tbs(hdr, buf, len, want);
+}
+
+/* The entries of a TBSCertList are walked as DER (src/lint_status.c crl_entries): every
+ * rule of RFC 5280 5.1.2.6 / 5.3, BR 7.2.2 and X.690 DER is refused on its own. */
+static void
+test_crl_entries(void **state)
+{
+	X509_CRL *hdr = make_crl(CRL_NO_ENTRIES);
+	unsigned char s20[22] = { 0x02, 0x14, 0x00, 0x80 }, s21[23] = { 0x02, 0x15, 0x00, 0x80 };
+	unsigned char buf[512];
+	size_t len = 0;
+
+	(void)state;
+	walk(hdr, SN(0x02), PAST, NONE, NULL);
+	walk(hdr, SN(0x02), PAST, REASON(9), NULL);
+	walk(hdr, P(0x02, 0x02, 0x00, 0x80), "491231235959Z", NONE, "after thisUpdate");
+	walk(hdr, (struct part){ s20, sizeof(s20) }, PAST, NONE, NULL);
+	walk(hdr, (struct part){ s21, sizeof(s21) }, PAST, NONE, "at most 20 octets");
+	walk(hdr, SN(0x00), PAST, NONE, "not a positive integer");
+	walk(hdr, SN(0xff), PAST, NONE, "not a positive integer");
+	walk(hdr, P(0x02, 0x02, 0x00, 0x05), PAST, NONE, "not minimally encoded");
+	walk(hdr, SN(0x01), PAST, NONE, "listed twice");
+	walk(hdr, SN(0x03), PAST, NONE, "listed twice");
+	/* RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050, seconds, Z */
+	walk(hdr, SN(0x02), "20200101000000Z", NONE, "revocationDate is not UTCTime");
+	walk(hdr, SN(0x02), "20500101000000Z", NONE, "after thisUpdate");
+	walk(hdr, SN(0x02), "201301000000Z", NONE, "revocationDate is not UTCTime");
+	walk(hdr, SN(0x02), "200230000000Z", NONE, "revocationDate is not UTCTime");
+	walk(hdr, SN(0x02), "2001010000Z", NONE, "revocationDate is not UTCTime");
+	walk(hdr, SN(0x02), "200101000000+", NONE, "revocationDate is not UTCTime");
+	walk(hdr, SN(0x02), PAST, REASON(0), "not 1, 3, 4, 5 or 9");
+	walk(hdr, SN(0x02), PAST, REASON(2), "not 1, 3, 4, 5 or 9");
+	walk(hdr, SN(0x02), PAST, P(0x30, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x1d, 0x15,
+	    0x01, 0x01, 0xff, 0x04, 0x03, 0x0a, 0x01, 0x01), "reasonCode is critical");
+	walk(hdr, SN(0x02), PAST, P(0x30, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x1d, 0x15,
+	    0x01, 0x01, 0x00, 0x04, 0x03, 0x0a, 0x01, 0x01), "critical FALSE");
+	walk(hdr, SN(0x02), PAST, P(0x30, 0x0c, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x18,
+	    0x04, 0x03, 0x0a, 0x01, 0x01), "other than reasonCode");
+	walk(hdr, SN(0x02), PAST, P(0x30, 0x18, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15,
+	    0x04, 0x03, 0x0a, 0x01, 0x01, 0x30, 0x0a, 0x06, 0x03, 0x55, 0x1d, 0x15, 0x04, 0x03,
+	    0x0a, 0x01, 0x01), "other than reasonCode");
+	walk(hdr, SN(0x02), PAST, P(0x30, 0x00), "crlEntryExtensions is empty");
+	walk(hdr, SN(0x02), PAST, P(0x05, 0x00), "is not SEQUENCE");
+	walk(hdr, P(0x04, 0x01, 0x02), PAST, NONE, "is not SEQUENCE");
+	/* lengths: past the end, or not minimal (X.690 10.1) */
+	add_der_entry(buf, &len, SN(0x01), PAST, NONE);
+	memcpy(buf + len, "\x30\x05\x02\x01", 4);
+	lint_tbs(hdr, buf, len + 4, "an entry does not parse");
+	memcpy(buf + len, "\x30\x81\x03\x02\x01\x02", 6);
+	lint_tbs(hdr, buf, len + 6, "an entry does not parse");
+	X509_CRL_free(hdr);
+}
+
+/* revokedCertificates present but empty: RFC 5280 5.1.2.6 wants it left out. The TBS
+ * is kk_ca_crl_tbs's with its one entry cut away. */
+static void
+test_crl_empty_list(void **state)
+{
+	X509_CRL *hdr = make_crl(CRL_NO_ENTRIES);
+	unsigned char ent[64], *tbs = NULL, *out, *q;
+	const unsigned char *p, *at;
+	size_t len = 0, tbs_len = 0, head;
+	long clen = 0;
+	int tag = 0, cls = 0;
+	kk_err e;
+
+	(void)state;
+	add_der_entry(ent, &len, SN(0x01), PAST, NONE);
+	assert_int_equal(kk_ca_crl_tbs(hdr, ent, len, &tbs, &tbs_len, &e), 0);
+	assert_int_equal(lint_crl_tbs(tbs, tbs_len, ca_cert, now, &e), 0);
+	p = tbs;
+	assert_int_equal(ASN1_get_object(&p, &clen, &tag, &cls, (long)tbs_len), V_ASN1_CONSTRUCTED);
+	assert_non_null(at = memmem(p, (size_t)clen, ent, len));
+	assert_int_equal(at[-1], len); /* SEQUENCE OF's one-octet length */
+	head = (size_t)(at - p);
+	assert_non_null(out = malloc(tbs_len));
+	q = out;
+	ASN1_put_object(&q, 1, (int)((size_t)clen - len), V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL);
+	memcpy(q, p, head);
+	q[head - 1] = 0;
+	memcpy(q + head, at + len, (size_t)clen - head - len);
+	q += (size_t)clen - len;
+	assert_int_equal(lint_crl_tbs(out, (size_t)(q - out), ca_cert, now, &e), -1);
+	assert_non_null(strstr(e.detail, "present but empty"));
+	free(out);
+	free(tbs);
+	X509_CRL_free(hdr);
+}
+
+/* 30,000 entries pass; the same with the first serial again at the very end, far from
+ * its twin and unsorted, are refused (the walker's hash set, not a sort). */
+static void
+test_crl_many_entries(void **state)
+{
+	X509_CRL *hdr = make_crl(CRL_NO_ENTRIES);
+	enum { N = 30000 };
+	unsigned char *buf = malloc((N + 1) * 32);
+	size_t len = 0, i;
+
+	(void)state;
+	assert_non_null(buf);
+	for (i = 0; i < N; i++) {
+		unsigned v = 0x100000 + (unsigned)((i * 7919) % 1000003);
+
+		add_der_entry(buf, &len, P(0x02, 0x03, (unsigned char)(v >> 16),
+		    (unsigned char)(v >> 8), (unsigned char)v), PAST, i % 2 ? REASON(4) : NONE);
+	}
+	lint_tbs(hdr, buf, len, NULL);
+	memcpy(buf + len, buf, 22);
+	lint_tbs(hdr, buf, len + 22, "listed twice");
+	free(buf);
+	X509_CRL_free(hdr);
 }
 
 /* A successful response signed by resp_key for serial 0x1001 (revoked with reason) and
@@ -355,6 +535,19 @@ test_publisher_refuses(void **state)
 	assert_int_equal(status_crl_issue(ra->status, kk_now(), &c, &e), 0);
 	assert_int_equal(count("SELECT COUNT(*) FROM crls"), before + 1);
 	kk_signed_clear(&c);
+	/* a serial of 20 octets with the top bit set needs a 21st (a zero) to stay positive:
+	 * the encoder writes it, the walker refuses it, the token signs nothing */
+	sql("UPDATE certificates SET serial = substr('f1' || serial || serial, 1, 40) "
+	    "WHERE status = 'revoked'");
+	assert_int_equal(status_crl_issue(ra->status, kk_now(), &c, &e), -1);
+	assert_non_null(strstr(e.detail, "lint: CRL: an entry's serial is not a positive "
+	    "integer of at most 20 octets"));
+	assert_null(c.der);
+	assert_int_equal(count("SELECT COUNT(*) FROM crls"), before + 1);
+	sql("UPDATE certificates SET serial = '71' || substr(serial, 3) WHERE status = 'revoked'");
+	assert_int_equal(status_crl_issue(ra->status, kk_now(), &c, &e), 0);
+	assert_int_equal(count("SELECT COUNT(*) FROM crls"), before + 2);
+	kk_signed_clear(&c);
 	kk_order_clear(&o);
 }
 
@@ -363,6 +556,9 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crl_lint),
+		cmocka_unit_test(test_crl_entries),
+		cmocka_unit_test(test_crl_empty_list),
+		cmocka_unit_test(test_crl_many_entries),
 		cmocka_unit_test(test_ocsp_lint),
 		cmocka_unit_test(test_ocsp_tbs),
 		cmocka_unit_test(test_publisher_refuses),

@@ -122,6 +122,22 @@ parse_crl(const kk_signed *c)
 	return crl;
 }
 
+/* status_crl_issue at now into c. The publisher thread also issues CRLs (setup's
+ * revocations change the count it watches) and may take the same CRL number at the same
+ * moment: the store refuses the second (KK_ERR_CONFLICT), and the next try gets the next
+ * number. */
+static void
+issue_crl(time_t now, kk_signed *c)
+{
+	kk_err e;
+	int tries;
+
+	for (tries = 0; status_crl_issue(ra->status, now, c, &e) != 0; tries++) {
+		if (e.kind != KK_ERR_CONFLICT || tries >= 5)
+			fail_msg("status_crl_issue: %s", e.detail);
+	}
+}
+
 static void
 test_crl(void **state)
 {
@@ -134,7 +150,7 @@ test_crl(void **state)
 	kk_err e;
 
 	(void)state;
-	assert_int_equal(status_crl_issue(ra->status, kk_now(), &c1, &e), 0);
+	issue_crl(kk_now(), &c1);
 	crl = parse_crl(&c1);
 	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(issuing())), 1);
 	assert_int_equal(X509_CRL_get_version(crl), X509_CRL_VERSION_2);
@@ -162,7 +178,7 @@ test_crl(void **state)
 	assert_non_null(r = crl_entry(crl, serial[2]));
 	assert_null(X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL)); /* BR 7.2.2 */
 	/* strictly increasing CRL numbers; the store's latest is the newest */
-	assert_int_equal(status_crl_issue(ra->status, kk_now() + 1, &c2, &e), 0);
+	issue_crl(kk_now() + 1, &c2);
 	crl2 = parse_crl(&c2);
 	n1 = X509_CRL_get_ext_d2i(crl, NID_crl_number, &crit, NULL);
 	n2 = X509_CRL_get_ext_d2i(crl2, NID_crl_number, &crit, NULL);
@@ -672,6 +688,92 @@ test_changed(void **state)
 	assert_int_equal(e.kind, KK_ERR_NOT_FOUND);
 }
 
+/* The hand-written entries (src/crl.c) at their edges: a serial given with leading zero
+ * digits and one whose first octet has the top bit set (X.690 8.3: minimal, positive),
+ * revocation dates either side of 2050 (RFC 5280 4.1.2.5: UTCTime, then
+ * GeneralizedTime), the reasonCode only when there is one; and once every revoked
+ * certificate has expired, no revokedCertificates at all (RFC 5280 5.1.2.6). */
+static void
+test_crl_encoding(void **state)
+{
+	static const time_t y2050 = 2524608000; /* 2050-01-01T00:00:00Z */
+	static const unsigned char want_sn[2][5] = { { 0x02, 0x03, 0x00, 0xff, 0x01 },
+	    { 0x02, 0x02, 0x0a, 0xbc } };
+	char s[2][41], q[400];
+	X509 *x[2];
+	X509_CRL *crl;
+	X509_REVOKED *r;
+	const ASN1_TIME *rd;
+	ASN1_ENUMERATED *reason;
+	unsigned char *der = NULL;
+	kk_signed c;
+	int crit, len, i, tries;
+	kk_err e;
+
+	(void)state;
+	issue("edge1.example.jp", s[0], &x[0]);
+	issue("edge2.example.jp", s[1], &x[1]);
+	/* the publisher pre-signs their OCSP responses first; then the serials change */
+	for (i = 0; i < 2; i++) {
+		for (tries = 0; kk_store_ocsp_get(kk_ra_store(ra), s[i], &c, &e) != 0; tries++) {
+			assert_true(tries < 400);
+			usleep(25000);
+		}
+		kk_signed_clear(&c);
+	}
+	snprintf(q, sizeof(q), "UPDATE certificates SET serial = '00ff01', status = 'revoked', "
+	    "revoked_at = %lld, revoked_reason = 5, not_after = %lld WHERE serial = '%s'",
+	    (long long)y2050 - 1, (long long)y2050 + 400 * DAY, s[0]);
+	sql(q);
+	snprintf(q, sizeof(q), "UPDATE certificates SET serial = 'AbC', status = 'revoked', "
+	    "revoked_at = %lld, not_after = %lld WHERE serial = '%s'", (long long)y2050,
+	    (long long)y2050 + 400 * DAY, s[1]);
+	sql(q);
+	/* a day into 2050 every other certificate has expired */
+	issue_crl(y2050 + DAY, &c);
+	crl = parse_crl(&c);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(issuing())), 1);
+	assert_int_equal(ASN1_STRING_type(X509_CRL_get0_lastUpdate(crl)), V_ASN1_GENERALIZEDTIME);
+	assert_int_equal(sk_X509_REVOKED_num(X509_CRL_get_REVOKED(crl)), 2);
+	assert_non_null(r = crl_entry(crl, "FF01"));
+	len = i2d_ASN1_INTEGER(X509_REVOKED_get0_serialNumber(r), &der);
+	assert_int_equal(len, 5);
+	assert_memory_equal(der, want_sn[0], 5);
+	OPENSSL_free(der);
+	der = NULL;
+	rd = X509_REVOKED_get0_revocationDate(r);
+	assert_int_equal(ASN1_STRING_type(rd), V_ASN1_UTCTIME);
+	assert_int_equal(ASN1_STRING_length(rd), 13);
+	assert_memory_equal(ASN1_STRING_get0_data(rd), "491231235959Z", 13);
+	assert_non_null(reason = X509_REVOKED_get_ext_d2i(r, NID_crl_reason, &crit, NULL));
+	assert_int_equal(ASN1_ENUMERATED_get(reason), 5);
+	assert_int_equal(crit, 0);
+	ASN1_ENUMERATED_free(reason);
+	assert_non_null(r = crl_entry(crl, "ABC"));
+	len = i2d_ASN1_INTEGER(X509_REVOKED_get0_serialNumber(r), &der);
+	assert_int_equal(len, 4);
+	assert_memory_equal(der, want_sn[1], 4);
+	OPENSSL_free(der);
+	rd = X509_REVOKED_get0_revocationDate(r);
+	assert_int_equal(ASN1_STRING_type(rd), V_ASN1_GENERALIZEDTIME);
+	assert_int_equal(ASN1_STRING_length(rd), 15);
+	assert_memory_equal(ASN1_STRING_get0_data(rd), "20500101000000Z", 15);
+	assert_int_equal(X509_REVOKED_get_ext_count(r), 0);
+	X509_CRL_free(crl);
+	kk_signed_clear(&c);
+	/* later still, nothing is listed: the field is left out, not an empty SEQUENCE */
+	issue_crl(y2050 + 500 * DAY, &c);
+	crl = parse_crl(&c);
+	assert_int_equal(X509_CRL_verify(crl, X509_get0_pubkey(issuing())), 1);
+	assert_null(X509_CRL_get_REVOKED(crl));
+	X509_CRL_free(crl);
+	kk_signed_clear(&c);
+	/* out of the way of anything after this test */
+	sql("UPDATE certificates SET not_after = 0 WHERE serial IN ('00ff01', 'AbC')");
+	X509_free(x[0]);
+	X509_free(x[1]);
+}
+
 /* CP table 7.1-2 */
 static void
 test_responder_cert(void **state)
@@ -721,6 +823,7 @@ main(void)
 		cmocka_unit_test(test_ocsp_memory),
 		cmocka_unit_test(test_store_work_lists),
 		cmocka_unit_test(test_changed),
+		cmocka_unit_test(test_crl_encoding),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
