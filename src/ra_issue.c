@@ -159,6 +159,9 @@ kk_ra_finalize(kk_ra *ra, const kk_account *acct, const char *acct_uri, int64_t 
 	if (check_caa(ra, &o, acct_uri, err) != 0) {
 		kk_err e;
 
+		/* the store failing is no CAA answer: the order stays ready */
+		if (err->kind == KK_ERR_UNAVAILABLE)
+			goto out;
 		if ((problem = kk_ra_problem_json(err)) == NULL ||
 		    kk_store_order_fail(ra->store, order_id, problem, &e) != 0)
 			kk_log("error", "ra", "order %lld: could not record the CAA refusal",

@@ -551,7 +551,8 @@ kk_signer_sign(kk_signer *s, const char *label, const unsigned char *data, size_
 	if (rc != 0) {
 		kk_metric_inc(KK_M_SIGNER_ERRORS);
 		kk_log("error", "signer", "%s", err->detail);
-		err->kind = KK_ERR_UNAVAILABLE;
+		if (err->kind == KK_ERR_INTERNAL)
+			err->kind = KK_ERR_UNAVAILABLE;
 	}
 	return rc;
 }
