@@ -28,6 +28,10 @@ TEST_DEPS+=(knot knot-dnsutils unbound python3-certbot-dns-rfc2136
 # without npm (a package of its own); a nodejs that bundles npm must not get Debian's.
 TEST_DEPS+=(chromium nodejs)
 command -v npm >/dev/null 2>&1 || TEST_DEPS+=(npm)
+# Fuzzing (tests/fuzz/, part of scripts/test): clang-14 with its sanitizer and libFuzzer
+# runtimes (libclang-rt-14-dev is only a recommendation of clang-14, which this script
+# does not install), libFuzzer itself, and llvm-symbolizer (llvm-14) for readable reports.
+TEST_DEPS+=(clang-14 libclang-rt-14-dev libfuzzer-14-dev llvm-14)
 
 # Benchmarks (issue #7), only with --bench: wrk (HTTP load), nginx-light (the static
 # file ceiling for OCSP GET), gnuplot-nox (plots), linux-perf (perf record on the server).
