@@ -44,7 +44,9 @@ KDIR=https://127.0.0.1:$kport/directory
 KCA=$BENCH_WORK/kakuin/tls/ca.pem
 for _ in $(seq 100); do curl -fs --cacert "$KCA" -o /dev/null "$KDIR" && break; sleep 0.1; done
 
-# Pebble, with a throwaway TLS certificate
+# Pebble, with a throwaway TLS certificate. Started afresh for every concurrency:
+# Pebble 2.4 sometimes wedges after a few thousand issuances (its rate then drops to
+# a few per second or it stops answering), which would be charged to the next point.
 P=$BENCH_WORK/pebble
 mkdir -p "$P"
 (cd "$P" && openssl req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 \
@@ -53,18 +55,26 @@ mkdir -p "$P"
     printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n' >ext.cnf &&
     openssl x509 -req -in tls.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 \
     -extfile ext.cnf -out cert.pem) >/dev/null 2>&1 || die "Pebble TLS certificate"
-pport=$(free_port)
-cat >"$P/pebble.json" <<JSON
+PPID_=
+start_pebble_bench() {
+	local pport
+	if [ -n "$PPID_" ]; then
+		kill "$PPID_" 2>/dev/null
+		wait "$PPID_" 2>/dev/null
+	fi
+	pport=$(free_port)
+	cat >"$P/pebble.json" <<JSON
 { "pebble": { "listenAddress": "127.0.0.1:$pport", "managementListenAddress": "127.0.0.1:$(free_port)",
   "certificate": "$P/cert.pem", "privateKey": "$P/key.pem", "httpPort": $h01,
   "tlsPort": $(free_port), "ocspResponderURL": "", "externalAccountBindingRequired": false } }
 JSON
-PEBBLE_VA_NOSLEEP=1 PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_WFE_NONCEREJECT=0 \
-    pebble -config "$P/pebble.json" -dnsserver "127.0.0.1:$dns" >"$BENCH_WORK/pebble.log" 2>&1 &
-PPID_=$!
-BENCH_PIDS+=("$PPID_")
-PDIR=https://127.0.0.1:$pport/dir
-for _ in $(seq 100); do curl -fs --cacert "$P/ca.pem" -o /dev/null "$PDIR" && break; sleep 0.1; done
+	PEBBLE_VA_NOSLEEP=1 PEBBLE_VA_ALWAYS_VALID=1 PEBBLE_WFE_NONCEREJECT=0 \
+	    pebble -config "$P/pebble.json" -dnsserver "127.0.0.1:$dns" >>"$BENCH_WORK/pebble.log" 2>&1 &
+	PPID_=$!
+	BENCH_PIDS+=("$PPID_")
+	PDIR=https://127.0.0.1:$pport/dir
+	for _ in $(seq 100); do curl -fs --cacert "$P/ca.pem" -o /dev/null "$PDIR" && break; sleep 0.1; done
+}
 
 cpu_of() { awk '{ print ($14 + $15) / 100 }' "/proc/$1/stat"; }
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"; }
@@ -85,10 +95,12 @@ echo "# $(machine)"
 printf 'clients\tkakuin_rate\tpebble_rate\tratio\tkakuin_p99_ms\tpebble_p99_ms\tkakuin_errors\tpebble_errors\n' \
     >"$OUT/issuance.tsv"
 for c in $CLIENTS; do
+	start_pebble_bench
 	pr=$(run pebble "$PPID_" "$PDIR" "$P/ca.pem" "$c")
 	kr=$(run kakuin "$KPID" "$KDIR" "$KCA" "$c")
 	echo "pebble $pr"
 	echo "kakuin $kr"
+	grep -h "^ERROR" "$BENCH_WORK"/loadgen-*.log 2>/dev/null | sort | uniq -c | sed "s/^/  errors so far: /"
 	ratio=$(awk -v k="$(field rate "$kr")" -v p="$(field rate "$pr")" \
 	    'BEGIN { printf "%.2f", (p > 0) ? k / p : 0 }')
 	echo "clients=$c kakuin/pebble=$ratio (target >= 3), p99 kakuin $(field p99_ms "$kr") ms vs" \

@@ -64,8 +64,13 @@ load_module(const kk_signer_cfg *cfg, PKCS11_CTX **ctx, PKCS11_SLOT **slots, uns
 		return kk_err_set(err, KK_ERR_INTERNAL, "setenv SOFTHSM2_CONF failed");
 	if ((c = PKCS11_CTX_new()) == NULL)
 		return kk_err_set(err, KK_ERR_INTERNAL, "PKCS11_CTX_new failed");
+	/* PKCS11_CTX_load also runs C_Initialize: SoftHSM fails there when the token
+	 * directory its configuration names is missing or unreadable */
 	if (PKCS11_CTX_load(c, module_path(cfg)) != 0) {
-		kk_err_set(err, KK_ERR_INTERNAL, "cannot load PKCS#11 module %s", module_path(cfg));
+		kk_err_set(err, KK_ERR_INTERNAL, "cannot load or initialise PKCS#11 module %s "
+		    "(is the token store present? SoftHSM: the tokendir named in %s)",
+		    module_path(cfg), cfg->softhsm_conf != NULL ? cfg->softhsm_conf :
+		    "$SOFTHSM2_CONF");
 		kk_err_append_openssl(err);
 		PKCS11_CTX_free(c);
 		return -1;

@@ -21,6 +21,7 @@
 IT_PASSED=0
 IT_FAILED=0
 IT_PIDS=()
+IT_MOUNTS=()   # file systems a test mounted (test_faults.sh), unmounted at exit
 IT_SERVE_ARGS=()
 IT_SERVER=${KAKUIN_IT_SERVER:-kakuin}
 IT_LIBDIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -93,6 +94,9 @@ it_cleanup() {
 		done
 		kill -KILL "$pid" 2>/dev/null || true
 		wait "$pid" 2>/dev/null || true
+	done
+	for m in "${IT_MOUNTS[@]}"; do
+		umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
 	done
 	if [ -f "$IT_WORK/server.log" ] &&
 	    grep -E -q 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' \
@@ -207,6 +211,7 @@ wait_directory() {
 start_server() {
 	local probe=() dev=(--dev) ui
 	ui=$(free_port 14001)
+	IT_UIPORT=$ui
 	IT_HTTPPORT=$(free_port 8080)
 	[ -n "${IT_RESOLVER_PORT:-}" ] || probe=(--dnssec-probe none)
 	[ -z "${IT_PRODUCTION:-}" ] || dev=()
