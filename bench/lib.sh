@@ -40,18 +40,31 @@ wait_http() {
 	return 1
 }
 
+# start_dnsmasq: a DNS server on a free port answering 127.0.0.1 for every name, so a CA
+# dials the load generator's http-01 responder; sets BENCH_DNS (its port).
+start_dnsmasq() {
+	BENCH_DNS=$(free_port)
+	/usr/sbin/dnsmasq --no-resolv --no-hosts --address=/#/127.0.0.1 --local=/#/ \
+	    --port="$BENCH_DNS" --listen-address=127.0.0.1 --bind-interfaces --keep-in-foreground \
+	    --pid-file="$BENCH_WORK/dnsmasq.pid" --user="$(id -un)" >/dev/null 2>&1 &
+	BENCH_PIDS+=($!)
+}
+
 # start_kakuin DATA: `kakuin serve` on free ports in dev mode, no reviewer UI, no
-# DNSSEC probe; sets KAKUIN_PID and HTTP_BASE (the status listener).
+# DNSSEC probe, resolving through BENCH_DNS (start_dnsmasq) if set, http-01 on
+# BENCH_H01 if set; sets KAKUIN_PID, HTTP_BASE (the status listener) and ACME_DIR.
 start_kakuin() {
 	local port hport
 	port=$(free_port)
 	hport=$(free_port)
 	"$KAKUIN" serve --data-dir "$1" --dev --listen "127.0.0.1:$port" \
 	    --http-listen "127.0.0.1:$hport" --review-listen none \
-	    --dns-resolver 127.0.0.1:53 --dnssec-probe none >"$BENCH_WORK/kakuin.log" 2>&1 &
+	    --http01-port "${BENCH_H01:-80}" --dns-resolver "127.0.0.1:${BENCH_DNS:-53}" \
+	    --dnssec-probe none >>"$BENCH_WORK/kakuin.log" 2>&1 &
 	KAKUIN_PID=$!
 	BENCH_PIDS+=("$KAKUIN_PID")
 	HTTP_BASE=http://127.0.0.1:$hport
+	ACME_DIR=https://127.0.0.1:$port/directory
 	wait_http "$HTTP_BASE/crl/issuing.crl" 600 ||
 	    { tail -5 "$BENCH_WORK/kakuin.log" >&2; die "kakuin serve did not start"; }
 }

@@ -10,8 +10,13 @@
 #     not pre-signed yet (pre-signed by the first request) while the publisher walks
 #     the store for missing responses. wrk waits up to 30 s for an answer: with its
 #     default of 2 s a stalled request is dropped from the latencies.
+#  5. issuance (kakuin-loadgen, ICLIENTS clients, IDURATION s) on that store, in steady
+#     state (every certificate with a pre-signed OCSP response), and on an empty one, one
+#     after the other (target: >= 90 % of the empty store's rate), and
+#     the server's VmHWM under that load (target <= 64 MiB).
 # Usage: bench/scale.sh [BUILD_DIR]
 # Env: COUNT (1000000), FIT (10000, a CRL kakuin can still sign), SETTLE (30),
+# ICLIENTS (4), IDURATION (10),
 # BENCH_KEEP=1 (keep the work directory, about 4 GB for a million).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -49,7 +54,7 @@ rc=0
 
 echo "-- kakuin serve with $COUNT revoked certificates and no current CRL"
 rc=0
-timeout 120 "$KAKUIN" serve --data-dir "$D" --dev --listen "127.0.0.1:$(free_port)" \
+timeout "${SERVE1_SECONDS:-120}" "$KAKUIN" serve --data-dir "$D" --dev --listen "127.0.0.1:$(free_port)" \
     --http-listen "127.0.0.1:$(free_port)" --review-listen none \
     --dns-resolver 127.0.0.1:53 --dnssec-probe none >"$W/serve1.log" 2>&1 || rc=$?
 if [ "$rc" -eq 124 ]; then
@@ -85,3 +90,45 @@ sleep "$SETTLE"
 echo "after $(elapsed) s: VmHWM $(status_mb VmHWM) MB, VmRSS $(status_mb VmRSS) MB," \
     "$(sqlite3 "$D/kakuin.db" 'SELECT count(*) FROM ocsp_responses') OCSP responses" \
     "pre-signed, CRLs: $(sqlite3 "$D/kakuin.db" 'SELECT count(*) FROM crls')"
+
+echo "-- issuance on this store and on an empty one"
+ICLIENTS=${ICLIENTS:-4}
+IDURATION=${IDURATION:-10}
+[ -x "$BENCH_BUILD/kakuin-loadgen" ] || die "build kakuin-loadgen first"
+start_dnsmasq
+BENCH_H01=$(free_port)
+# issue_rate DATA: one loadgen run against a fresh kakuin serve on DATA; sets RATE and
+# HWM (the server's VmHWM in MB after the run)
+issue_rate() {
+	local r
+	kill "$KAKUIN_PID" 2>/dev/null && wait "$KAKUIN_PID" 2>/dev/null
+	start_kakuin "$1"
+	r=$("$BENCH_BUILD/kakuin-loadgen" --directory "$ACME_DIR" --cacert "$1/tls/ca.pem" \
+	    --clients "$ICLIENTS" --duration "$IDURATION" --warmup 2 --http01-port "$BENCH_H01" \
+	    2>&1 | tee -a "$W/loadgen.log" | grep '^RESULT ')
+	HWM=$(status_mb VmHWM)
+	echo "  $(basename "$1"): $r VmHWM=${HWM}MB"
+	RATE=$(sed -n 's/.* rate=\([^ ]*\).*/\1/p' <<<"$r")
+}
+"$KAKUIN" init --data-dir "$W/empty" >>"$W/init.log" 2>&1 || die "kakuin init (empty)"
+# A CA that issued a million certificates has a pre-signed OCSP response for each; this
+# store has a few thousand, and the publisher would spend the runs signing the rest
+# (~300/s, a core's worth of work that is a one-off catch-up, not the store's size).
+# Steady state: every certificate gets a copy of one real response, due in 2 days.
+kill "$KAKUIN_PID" 2>/dev/null && wait "$KAKUIN_PID" 2>/dev/null
+START=$(date +%s.%N)
+sqlite3 "$D/kakuin.db" "INSERT INTO ocsp_responses (serial, this_update, next_update, der)
+    SELECT c.serial, strftime('%s', 'now'), strftime('%s', 'now') + 4 * 86400,
+    (SELECT der FROM ocsp_responses LIMIT 1) FROM certificates c
+    LEFT JOIN ocsp_responses o ON o.serial = c.serial WHERE o.serial IS NULL" ||
+    die "steady-state OCSP rows"
+echo "every certificate given a pre-signed OCSP response in $(elapsed) s"
+issue_rate "$D"
+big=$RATE big_hwm=$HWM
+issue_rate "$W/empty"
+empty=$RATE
+issue_rate "$D"
+big2=$RATE
+echo "issuance/s: big store $big then $big2, empty store $empty;" \
+    "ratio $(awk -v a="$big" -v b="$big2" -v e="$empty" 'BEGIN { printf "%.0f", (a + b) / 2 / e * 100 }') %" \
+    "(target >= 90 %); VmHWM on the big store under load $big_hwm MB (target <= 64 MiB)"

@@ -240,8 +240,8 @@ out:
 /* certificates rows examined per call: a few milliseconds under the lock */
 #define MISSING_CHUNK 4096
 
-/* Walks certificates in serial order from *cursor (the primary key's index), a chunk
- * at a time. */
+/* Walks certificates in serial order from *cursor, a chunk at a time, in index
+ * certificates_walk alone (migration 008: never the rows with their TBS and DER). */
 int
 kk_store_ocsp_missing(kk_store *st, time_t now, char cursor[41], size_t max,
     char (**serials)[41], size_t *n, kk_err *err)
@@ -260,8 +260,8 @@ kk_store_ocsp_missing(kk_store *st, time_t now, char cursor[41], size_t max,
 	store_lock(st);
 	rc = store_prep(st, &s, err, "SELECT c.serial, c.not_after >= ?1 AND (c.status IN "
 	    "('issued', 'revoked') OR c.precert_der IS NOT NULL) AND NOT EXISTS (SELECT 1 "
-	    "FROM ocsp_responses o WHERE o.serial = c.serial) FROM certificates c WHERE "
-	    "c.serial > ?2 ORDER BY c.serial LIMIT ?3", "TsI", now, cursor,
+	    "FROM ocsp_responses o WHERE o.serial = c.serial) FROM certificates c INDEXED BY "
+	    "certificates_walk WHERE c.serial > ?2 ORDER BY c.serial LIMIT ?3", "TsI", now, cursor,
 	    (int64_t)MISSING_CHUNK);
 	while (rc == 0 && *n < max &&
 	    (rc = store_step(st, s, err, "missing OCSP responses")) == 1) {
