@@ -18,6 +18,7 @@
 /* the publisher looks at the clock, and for revocations made by another process
  * (`kakuin revoke do`), at least this often (seconds of real time) */
 #define WAKE_MAX 5
+#define PAUSE_NS	(5 * 1000 * 1000)	/* between back-to-back publisher rounds */
 /* OCSP responses re-signed per round of the publisher */
 #define REFRESH_BATCH 200
 #define PEM_MAX (1024 * 1024)
@@ -175,9 +176,9 @@ static void *
 publisher_main(void *arg)
 {
 	kk_status *s = arg;
-	struct timespec until, mono;
+	struct timespec until, mono, pause = { 0, PAUSE_NS };
 	time_t wait;
-	int due, tick, more = 0;
+	int due, tick, more = 0, more_stale = 0;
 
 	pthread_mutex_lock(&s->mu);
 	while (!s->stopping) {
@@ -196,13 +197,19 @@ publisher_main(void *arg)
 		 * only on the tick while rounds follow each other at once */
 		if (due || ((tick || !more) && crl_behind(s)))
 			publish_crl(s);
-		if (tick || more) {
-			more = refresh_ocsp(s);
+		/* the stale queries again at once only after a full batch: not once per
+		 * step of a walk (on a million certificates that kept the store busy) */
+		if (tick || more_stale) {
+			more_stale = refresh_ocsp(s);
 			if (tick)
 				s->ocsp_scanned = mono.tv_sec > 0 ? mono.tv_sec : 1;
 		}
+		more = more_stale;
 		if (s->ocsp_walking)
 			more |= s->ocsp_walking = walk_missing(s);
+		/* rounds back to back still leave the store to the request threads */
+		if (more)
+			nanosleep(&pause, NULL);
 		pthread_mutex_lock(&s->mu);
 		if (s->stopping || s->crl_due || s->ocsp_nqueue > 0 || s->ocsp_scan_due || more)
 			continue;

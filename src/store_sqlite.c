@@ -612,6 +612,23 @@ pragma(kk_store *st, const char *sql, const char *want, const char *alt, kk_err 
 	return 0;
 }
 
+/* Statements slower than this are logged with their SQL (the operator's slow query
+ * log; a scan that grows with the store shows up here first). */
+#define STORE_SLOW_NS	(250LL * 1000 * 1000)
+
+/* sqlite3_trace_v2 SQLITE_TRACE_PROFILE: p is the statement, x its run time in ns. */
+static int
+slow_statement(unsigned type, void *ctx, void *p, void *x)
+{
+	long long ns = *(sqlite3_int64 *)x;
+
+	(void)ctx;
+	if (type == SQLITE_TRACE_PROFILE && ns >= STORE_SLOW_NS)
+		kk_log("warning", "store", "slow statement (%.2f s): %.300s", (double)ns / 1e9,
+		    sqlite3_sql((sqlite3_stmt *)p));
+	return 0;
+}
+
 int
 kk_store_open(kk_store **out, const char *path, kk_err *err)
 {
@@ -637,6 +654,7 @@ kk_store_open(kk_store **out, const char *path, kk_err *err)
 	/* synchronous=NORMAL: WAL commits survive a crashed or killed process; the ones
 	 * that must survive power loss use store_begin_durable (FULL for that commit). */
 	if (sqlite3_busy_timeout(st->db, 5000) != SQLITE_OK ||
+	    sqlite3_trace_v2(st->db, SQLITE_TRACE_PROFILE, slow_statement, NULL) != SQLITE_OK ||
 	    pragma(st, "PRAGMA journal_mode = WAL", "wal", "memory", err) != 0 ||
 	    pragma(st, "PRAGMA foreign_keys = ON", NULL, NULL, err) != 0 ||
 	    pragma(st, "PRAGMA synchronous = NORMAL", NULL, NULL, err) != 0 ||
