@@ -9,14 +9,6 @@
 #include "fuzz.h"
 #include "jws.h"
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 static void
 one(const uint8_t *data, size_t size, int flags)
 {

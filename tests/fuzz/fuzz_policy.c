@@ -11,14 +11,6 @@
 static const char *const challenges[] = { "http-01", "dns-01", "dns-account-01",
 	"dns-persist-01", "dns-cname-01", "dns-caa-01", "phone-txt-01", "tls-alpn-01", "" };
 
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	(void)argc;
-	(void)argv;
-	return 0;
-}
-
 /* Every query at t. */
 static void
 query(kk_policy *p, time_t t)

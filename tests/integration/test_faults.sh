@@ -6,8 +6,8 @@
 #    retryable fault), never another kind, and the operator sees the fault in the
 #    log and at /metrics. Once the filler is gone, the same server issues again
 #    without a restart and the store is consistent.
-#  - token missing: kakuin serve refuses to start with a clear message when the
-#    SoftHSM token directory is gone, and starts again once it is back.
+#  - token missing or its login failing (a wrong PIN): kakuin serve refuses to start
+#    with a clear message, and starts again once the token is back.
 # Store busy/I/O errors and token failures at each step: test_ra_faults (unit, seams).
 # Needs root (mount). Usage: test_faults.sh BUILD_DIR
 set -uo pipefail
@@ -70,6 +70,14 @@ tail -n 3 "$IT_WORK/notoken.log"
 check "kakuin serve refuses to start without its token (exit $rc)" [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
 check "and says why" grep -qiE "token|slot" "$IT_WORK/notoken.log"
 mv "$IT_DATA/hsm/tokens.away" "$IT_DATA/hsm/tokens"
+
+info "token login fails (wrong PIN)"
+KAKUIN_HSM_PIN=000000 timeout 60 "${IT_SERVE_CMD[@]}" >"$IT_WORK/badpin.log" 2>&1
+rc=$?
+tail -n 1 "$IT_WORK/badpin.log"
+check "kakuin serve refuses to start when the token login fails (exit $rc)" \
+    [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]
+check "and says so" grep -qiE "login|PIN" "$IT_WORK/badpin.log"
 launch_server
 out=$(loadgen --clients 1 --issuances 1 2>&1 | grep '^RESULT ')
 check "with the token back it starts and issues (errors=$(field errors "$out"))" \
