@@ -23,12 +23,8 @@ LOADGEN=$BENCH_BUILD/kakuin-loadgen
 command -v pebble >/dev/null || die "pebble (Debian package) is not installed"
 mkdir -p "$OUT"
 
-# dnsmasq: every name is 127.0.0.1, so both CAs dial the generator's responder
-dns=$(free_port)
-/usr/sbin/dnsmasq --no-resolv --no-hosts --address=/#/127.0.0.1 --local=/#/ \
-    --port="$dns" --listen-address=127.0.0.1 --bind-interfaces --keep-in-foreground \
-    --pid-file="$BENCH_WORK/dnsmasq.pid" --user="$(id -un)" >/dev/null 2>&1 &
-BENCH_PIDS+=($!)
+start_dnsmasq
+dns=$BENCH_DNS
 h01=$(free_port)
 
 # kakuin

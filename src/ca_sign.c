@@ -339,21 +339,6 @@ out:
 	return rc;
 }
 
-/* 1 if sig is the issuing key's signature over tbs (sha256WithRSAEncryption). */
-static int
-issuing_verifies(kk_ca *ca, const unsigned char *tbs, size_t tbs_len,
-    const unsigned char *sig, size_t sig_len)
-{
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	int ok;
-
-	ok = md != NULL && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL,
-	    X509_get0_pubkey(ca->issuing)) == 1 &&
-	    EVP_DigestVerify(md, sig, sig_len, tbs, tbs_len) == 1;
-	EVP_MD_CTX_free(md);
-	return ok;
-}
-
 int
 kk_ca_sign_crl_tbs(kk_ca *ca, const unsigned char *tbs, size_t tbs_len, unsigned char **der,
     size_t *der_len, kk_err *err)
@@ -370,7 +355,8 @@ kk_ca_sign_crl_tbs(kk_ca *ca, const unsigned char *tbs, size_t tbs_len, unsigned
 		goto out;
 	/* the signature, not a re-parse: d2i_X509_CRL of a million entries costs more than
 	 * the rest of the CRL path, and lint_crl_tbs has walked these very bytes */
-	if (!issuing_verifies(ca, tbs, tbs_len, sig, sig_len)) {
+	if (!sig_verifies(X509_get0_pubkey(ca->issuing), tbs, tbs_len, sig,
+	    sig_len)) {
 		kk_err_set(err, KK_ERR_INTERNAL, "token signature over the CRL does not verify");
 		kk_err_append_openssl(err);
 		goto out;
