@@ -389,19 +389,32 @@ ui_prepare() {
 # Debian's /usr/bin/chromium) with the given environment, logs to SCRIPT.log
 # and folds its closing "N passed, N failed" line into this test's counts.
 ui_node() {
-	local script=$1 out line np nf dir=$IT_LIBDIR/ui
+	local script=$1 out dir=$IT_LIBDIR/ui
 	shift
 	out=$IT_WORK/${script%.mjs}.log
 	ui_prepare
 	env "$@" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" timeout 300 \
 	    node "$dir/$script" 2>&1 | tee "$out"
-	if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1); then
+	add_tally "$out" "$script"
+}
+
+# add_tally FILE WHAT: adds a helper script's closing "N passed, M failed" line in FILE
+# to this test's counts; a missing line is a failure (WHAT did not finish).
+add_tally() {
+	local line np nf
+	if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1); then
 		read -r np _ nf _ <<<"$line"
 		IT_PASSED=$((IT_PASSED + np))
 		IT_FAILED=$((IT_FAILED + nf))
 	else
-		fail "$script did not finish"
+		fail "$2 did not finish"
 	fi
+}
+
+# need_loadgen: LOADGEN is the build's kakuin-loadgen (bench/), or the test fails.
+need_loadgen() {
+	LOADGEN=$IT_BUILD/kakuin-loadgen
+	[ -x "$LOADGEN" ] || die "$LOADGEN not built"
 }
 
 # run_client NAME.py ARGS...: runs a Python ACME client from this folder

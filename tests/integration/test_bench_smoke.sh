@@ -7,8 +7,7 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 it_init "${1:-}"
-LOADGEN=$IT_BUILD/kakuin-loadgen
-[ -x "$LOADGEN" ] || die "$LOADGEN not built"
+need_loadgen
 start_dns
 start_server
 

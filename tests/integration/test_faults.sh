@@ -13,8 +13,7 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 it_init "${1:-}"
-LOADGEN=$IT_BUILD/kakuin-loadgen
-[ -x "$LOADGEN" ] || die "$LOADGEN not built"
+need_loadgen
 mkdir -p "$IT_DATA"
 mount -t tmpfs -o size=48m kakuin-faults "$IT_DATA" || die "cannot mount a tmpfs (root needed)"
 IT_MOUNTS+=("$IT_DATA")

@@ -208,13 +208,7 @@ PY
 
 out=$IT_WORK/limits.log
 timeout 120 /usr/bin/python3 "$IT_WORK/limits.py" "$IT_PORT" "$IT_CACERT" 2>&1 | tee "$out"
-if line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$out" | tail -n 1); then
-	read -r np _ nf _ <<<"$line"
-	IT_PASSED=$((IT_PASSED + np))
-	IT_FAILED=$((IT_FAILED + nf))
-else
-	fail "limits.py did not finish"
-fi
+add_tally "$out" limits.py
 if grep -q 'request took longer than 4 s' "$IT_WORK/server.log"; then
 	pass "server logged the slow clients it cut"
 else

@@ -12,8 +12,7 @@
 set -uo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 it_init "${1:-}"
-LOADGEN=$IT_BUILD/kakuin-loadgen
-[ -x "$LOADGEN" ] || die "$LOADGEN not built"
+need_loadgen
 SECS=${KAKUIN_LOAD_SECONDS:-30}
 CLIENTS=${KAKUIN_LOAD_CLIENTS:-256}
 GROWTH=${KAKUIN_LOAD_RSS_GROWTH:-1.5}
