@@ -357,15 +357,14 @@ get_request(const char *enc, unsigned char **der, size_t *len)
 {
 	char *b = NULL;
 	size_t i, j;
-	unsigned int c;
 	int rc;
 
 	if ((b = kk_malloc(strlen(enc) + 1)) == NULL)
 		return -1;
 	for (i = j = 0; enc[i] != '\0'; i++) {
-		if (enc[i] == '%' && sscanf(enc + i + 1, "%2x", &c) == 1 &&
-		    enc[i + 1] != '\0' && enc[i + 2] != '\0') {
-			b[j] = (char)c;
+		/* exactly two hex digits (RFC 3986 2.1); sscanf's %2x also took " f", "+f" */
+		if (enc[i] == '%' && kk_hexval(enc[i + 1]) >= 0 && kk_hexval(enc[i + 2]) >= 0) {
+			b[j] = (char)(kk_hexval(enc[i + 1]) * 16 + kk_hexval(enc[i + 2]));
 			i += 2;
 		} else
 			b[j] = enc[i];
