@@ -35,15 +35,7 @@
 #include "kakuin/store.h"
 #include "ca_internal.h"
 #include "status_internal.h"
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+#include "bench_clock.h"
 
 /* User + system CPU seconds in ru: on a shared machine the wall time says less. */
 static double

@@ -74,6 +74,14 @@ wrk_rps() {
 	wrk "$@" | tee -a "$BENCH_WORK/wrk.log" | awk '/^Requests\/sec:/ { print $2 }'
 }
 
+# need_tools CMD...: each command is on PATH, or the bench stops naming it.
+need_tools() {
+	local t
+	for t in "$@"; do
+		command -v "$t" >/dev/null || die "$t missing (scripts/deps.sh --bench)"
+	done
+}
+
 machine() {
 	echo "$(date -u +%Y-%m-%d), $(nproc) x $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1), $(free -g | awk '/^Mem:/ { print $2 }') GB"
 }

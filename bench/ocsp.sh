@@ -20,9 +20,7 @@ CONNS=${CONNS:-64}
 STORE_CERTS=${STORE_CERTS:-1000}
 W=$BENCH_WORK
 D=$W/data
-for t in wrk nginx openssl curl sqlite3; do
-	command -v "$t" >/dev/null || die "$t missing (scripts/deps.sh --bench)"
-done
+need_tools wrk nginx openssl curl sqlite3
 [ -x "$BENCH_BUILD/kakuin-bench-populate" ] || die "build kakuin-bench-populate first"
 
 # ---- kakuin with STORE_CERTS issued certificates, one of them real

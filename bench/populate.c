@@ -37,6 +37,7 @@
 #include "kakuin/store.h"
 #include "kakuin/store_revoke.h"
 #include "kakuin/util.h"
+#include "bench_clock.h"
 
 #define NAME "bench.example.jp"
 #define IDENTIFIERS "[{\"type\":\"dns\",\"value\":\"" NAME "\"}]"
@@ -49,15 +50,6 @@ typedef struct leaf {
 	time_t not_before, not_after;
 	char spki[65];
 } leaf;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A CSR for NAME with a fresh RSA-2048 key. Caller frees. */
 static X509_REQ *

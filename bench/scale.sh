@@ -25,9 +25,7 @@ FIT=${FIT:-10000}
 SETTLE=${SETTLE:-30}
 W=$BENCH_WORK
 D=$W/data
-for t in wrk openssl curl sqlite3; do
-	command -v "$t" >/dev/null || die "$t missing (scripts/deps.sh --bench)"
-done
+need_tools wrk openssl curl sqlite3
 for t in kakuin-bench-populate kakuin-bench-crl; do
 	[ -x "$BENCH_BUILD/$t" ] || die "build $t first"
 done

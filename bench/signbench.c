@@ -24,6 +24,7 @@
 #include <openssl/evp.h>
 #include "kakuin/ca.h"
 #include "kakuin/signer.h"
+#include "bench_clock.h"
 
 #define TBS_LEN 1200 /* about the size of a subscriber certificate's TBS */
 
@@ -43,15 +44,6 @@ typedef struct worker {
 	int failed;
 	pthread_t t;
 } worker;
-
-static double
-now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* One signature with the raw libp11 key: what kk_signer_sign does minus the key lookup,
  * the EVP_PKEY made per call and the signer's lock. */
