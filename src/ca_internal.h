@@ -44,6 +44,11 @@ int ca_apply_faults(const kk_ca *ca, X509 *x, kk_err *err);
  * process; NULL if generation failed. */
 EVP_PKEY *ca_throwaway_key(void);
 
+/* The DER AlgorithmIdentifier sha256WithRSAEncryption with NULL parameters (RFC 4055
+ * 5, RFC 5280 4.1.1.2): what the token's signatures are, in src/ca_sign.c. */
+#define SHA256_RSA_ALGID_LEN 15
+extern const unsigned char sha256_rsa_algid[SHA256_RSA_ALGID_LEN];
+
 /* Certificate ::= SEQUENCE { tbsCertificate, sha256WithRSAEncryption, signatureValue
  * BIT STRING } (RFC 5280 4.1) around tbs and sig. Caller frees *der. */
 int ca_assemble(const unsigned char *tbs, size_t tbs_len, const unsigned char *sig,

@@ -15,8 +15,7 @@
 #include "ca_internal.h"
 
 
-/* sha256WithRSAEncryption with NULL parameters (RFC 4055 5, RFC 5280 4.1.1.2) */
-static const unsigned char sha256_rsa_algid[] = {
+const unsigned char sha256_rsa_algid[SHA256_RSA_ALGID_LEN] = {
 	0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00
 };
 

@@ -21,21 +21,6 @@
  * so each length is one octet. */
 #define ENTRY_MAX (2 + 23 + 17 + 14)
 
-/* Hex digit values plus one (0: not a digit): a table, since the branches of a
- * comparison chain were the CRL encoder's largest cost for a million serials. */
-static const unsigned char hex1[256] = {
-	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6, ['6'] = 7,
-	['7'] = 8, ['8'] = 9, ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14,
-	['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15,
-	['F'] = 16
-};
-
-static int
-hexval(char c)
-{
-	return hex1[(unsigned char)c] - 1;
-}
-
 /* The serialNumber INTEGER of hex at p (X.690 8.3: minimal octets, a leading zero
  * octet when the first has its top bit set, so the value stays positive). Its size, 0
  * when hex is not at most 40 hex digits. No digits at all give INTEGER 0, which the
@@ -51,11 +36,11 @@ put_serial(unsigned char *p, const char *hex)
 		hex++;
 	if ((h = strlen(hex)) > 40)
 		return 0; /* kk_revoked's serial holds no more; ENTRY_MAX counts on it */
-	if (h == 0 || (h % 2 == 0 && hexval(hex[0]) >= 8))
+	if (h == 0 || (h % 2 == 0 && kk_hexval(hex[0]) >= 8))
 		*q++ = 0;
 	while (i < h) {
-		hi = i == 0 && h % 2 == 1 ? 0 : hexval(hex[i++]);
-		lo = hexval(hex[i++]);
+		hi = i == 0 && h % 2 == 1 ? 0 : kk_hexval(hex[i++]);
+		lo = kk_hexval(hex[i++]);
 		if (hi < 0 || lo < 0)
 			return 0;
 		*q++ = (unsigned char)(hi << 4 | lo);

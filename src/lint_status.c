@@ -17,11 +17,6 @@
 #define TEN_DAYS (10 * 86400)   /* BR 4.9.7 (CRL), BR 4.9.10 (OCSP) maximum */
 #define EIGHT_HOURS (8 * 3600)  /* BR 4.9.10 OCSP minimum */
 
-/* sha256WithRSAEncryption with NULL parameters (RFC 4055 5) */
-static const unsigned char sha256_rsa_algid[] = {
-	0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00
-};
-
 /* One failed profile rule of what (CRL or OCSP): logged, and nothing is signed. */
 static int
 lint_fail(kk_err *err, const char *what, const char *rule)
@@ -163,30 +158,19 @@ typedef struct der_el {
 	size_t len;
 } der_el;
 
-/* The element at *p, which it must end by end, with a definite minimal length (X.690
- * 10.1) of at most 4 octets (TBS_MAX) and a one-octet tag; *p moves past it. -1 if not
- * DER. */
+/* The element at *p, which it must end by end (kk_der_tlv: DER, a one-octet tag, at
+ * most 4 length octets, TBS_MAX); *p moves past it. -1 if not DER. */
 static int
 der_next(const unsigned char **p, const unsigned char *end, der_el *e)
 {
 	const unsigned char *q = *p;
-	size_t len, k;
+	size_t len;
+	int tag;
 
-	if (end - q < 2 || (*q & 0x1f) == 0x1f)
+	memset(e, 0, sizeof(*e));
+	if (kk_der_tlv(&q, end, &tag, &len) != 0)
 		return -1;
-	e->tag = *q++;
-	len = *q++;
-	if (len & 0x80) {
-		k = len & 0x7f;
-		if (k == 0 || k > 4 || (size_t)(end - q) < k || *q == 0)
-			return -1;
-		for (len = 0; k > 0; k--)
-			len = len << 8 | *q++;
-		if (len < 0x80)
-			return -1;
-	}
-	if ((size_t)(end - q) < len)
-		return -1;
+	e->tag = (unsigned char)tag;
 	e->c = q;
 	e->len = len;
 	*p = q + len;

@@ -45,8 +45,9 @@ void kk_str_lower(char *s);
 void kk_hex(const unsigned char *in, size_t n, char *out);
 /* The value of one hex digit (either case), or -1. */
 int kk_hexval(int c);
-/* One DER TLV at *p (X.690 8.1: one-octet tag, definite length of at most 4 octets):
- * *tag, *len the content length, *p moved past the header. -1 if it runs past end. */
+/* One DER TLV at *p (X.690 8.1 and 10.1: a one-octet tag, a definite length in its
+ * shortest form of at most 4 octets): *tag, *len the content length, *p moved past the
+ * header. -1 if it is not DER or runs past end. */
 int kk_der_tlv(const unsigned char **p, const unsigned char *end, int *tag, size_t *len);
 
 /* Log line to stderr: "time level module: message". */
