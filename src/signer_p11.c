@@ -477,11 +477,7 @@ kk_signer_fault(long after, long count)
 static int
 fault_now(void)
 {
-	long n = atomic_load(&fault_after);
-
-	while (n >= 0 && !atomic_compare_exchange_weak(&fault_after, &n, n - 1))
-		;
-	if (n > 0 || n < 0)
+	if (!kk_countdown_hit(&fault_after))
 		return 0;
 	/* this one fails; so do the next count - 1 */
 	if (atomic_fetch_sub(&fault_count, 1) > 1)

@@ -119,11 +119,7 @@ kk_store_fault_after(long n, int sqlite_code)
 static int
 fault_now(void)
 {
-	long n = atomic_load(&fault_after);
-
-	while (n >= 0 && !atomic_compare_exchange_weak(&fault_after, &n, n - 1))
-		;
-	return n == 0 ? atomic_load(&fault_code) : SQLITE_OK;
+	return kk_countdown_hit(&fault_after) ? atomic_load(&fault_code) : SQLITE_OK;
 }
 
 /* Transient faults (busy, full, I/O, memory) are KK_ERR_UNAVAILABLE: the request may

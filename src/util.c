@@ -35,6 +35,16 @@ alloc_should_fail(void)
 	return 0;
 }
 
+int
+kk_countdown_hit(_Atomic long *c)
+{
+	long n = atomic_load(c);
+
+	while (n >= 0 && !atomic_compare_exchange_weak(c, &n, n - 1))
+		;
+	return n == 0;
+}
+
 void *
 kk_malloc(size_t n)
 {

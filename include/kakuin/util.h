@@ -36,6 +36,10 @@ char *kk_strndup(const char *s, size_t n);
 /* After n more successful allocations, every later one fails ("out of memory from here
  * on") until kk_alloc_fail_after(-1) resets it. */
 void kk_alloc_fail_after(long n);
+/* The countdown of a fault seam (kk_store_fault_after, kk_signer_fault): *c < 0 is off;
+ * each call takes one from it, and the call that finds it at 0 gets 1 (and leaves it
+ * at -1, off again). Atomic: exactly one caller gets the fault. */
+int kk_countdown_hit(_Atomic long *c);
 /* asprintf through kk_malloc. Returns NULL on failure. */
 char *kk_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
